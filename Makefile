@@ -1,0 +1,37 @@
+# xgeth build entry points. Every target first materialises the patched op-geth copy
+# (patches/apply.sh is idempotent and cheap when nothing changed).
+GO ?= go
+GOTEST_FLAGS ?=
+FUZZTIME ?= 20s
+PKGS := ./...
+
+.PHONY: all build test test-unit test-e2e devnet lint bench fuzz opgeth clean
+
+all: build
+
+opgeth:
+	@./patches/apply.sh
+
+build: opgeth
+	$(GO) build -o build/bin/xgeth ./cmd/xgeth
+
+devnet: build
+	./build/bin/xgeth devnet
+
+# test runs every test: unit tests, the op-geth-backed vm tests and the devnet end-to-end test.
+test: opgeth lint
+	$(GO) test $(GOTEST_FLAGS) -timeout 20m $(PKGS)
+
+lint: opgeth
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+bench: opgeth
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# fuzz runs every fuzz target for FUZZTIME each (go test allows one target per invocation).
+fuzz: opgeth
+	@./scripts/fuzz-all.sh $(FUZZTIME)
+
+clean:
+	rm -rf build third_party
