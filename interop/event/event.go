@@ -1,0 +1,42 @@
+// Package event encodes and decodes the ExecutingMessage log that CrossL2Inbox emits for
+// every executed message. Decoding is strict: anything a correct CrossL2Inbox could not have
+// emitted is an error.
+package event
+
+import (
+	"encoding/binary"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/xgeth/xgeth/interop/message"
+	"github.com/xgeth/xgeth/params"
+)
+
+// ExecutingMessageTopic is topic0 of
+// ExecutingMessage(bytes32 indexed msgHash, (address,uint256,uint256,uint256,uint256) identifier).
+var ExecutingMessageTopic = common.HexToHash("0x5c37832d2e8d10e346e55ad62071a6a2f9fa5130614ef2ec6617555c6f467ba7")
+
+// IdentifierDataLen is the length of abi.encode(identifier): five 32-byte words.
+const IdentifierDataLen = 160
+
+// EncodeIdentifier is abi.encode(Identifier) in the tuple order
+// (origin, blockNumber, logIndex, timestamp, chainId).
+func EncodeIdentifier(id *message.Identifier) []byte {
+	out := make([]byte, IdentifierDataLen)
+	copy(out[12:32], id.Origin[:])
+	binary.BigEndian.PutUint64(out[56:64], id.BlockNumber)
+	binary.BigEndian.PutUint32(out[92:96], id.LogIndex)
+	binary.BigEndian.PutUint64(out[120:128], id.Timestamp)
+	id.ChainID.WriteToSlice(out[128:160])
+	return out
+}
+
+// EncodeLog builds the ExecutingMessage log CrossL2Inbox emits for msg (address, topics and
+// data only; the block/tx fields are the caller's).
+func EncodeLog(msg *message.Message) *types.Log {
+	return &types.Log{
+		Address: params.CrossL2InboxAddress,
+		Topics:  []common.Hash{ExecutingMessageTopic, msg.MsgHash},
+		Data:    EncodeIdentifier(&msg.Identifier),
+	}
+}
