@@ -1,14 +1,42 @@
+// Command xgeth is an OP Stack execution client with cross-chain interop inside the
+// execution client. `xgeth devnet` runs a multi-chain interop devnet in one process.
 package main
 
 import (
-	_ "github.com/ethereum/go-ethereum/eth"
-	_ "github.com/ethereum/go-ethereum/eth/catalyst"
-	_ "github.com/ethereum/go-ethereum/ethclient"
-	_ "github.com/ethereum/go-ethereum/node"
-	_ "github.com/ethereum/go-ethereum/core"
-	_ "github.com/ethereum/go-ethereum/accounts/abi"
-	_ "github.com/ethereum/go-ethereum/cmd/utils"
-	_ "github.com/urfave/cli/v2"
+	"fmt"
+	"os"
+
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/urfave/cli/v2"
 )
 
-func main() {}
+var verbosityFlag = &cli.IntFlag{
+	Name:  "verbosity",
+	Usage: "Logging verbosity: 0=silent, 1=error, 2=warn, 3=info, 4=debug, 5=detail",
+	Value: 3,
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "xgeth",
+		Usage: "OP Stack execution client with in-process cross-chain interop",
+		Flags: []cli.Flag{verbosityFlag},
+		Before: func(ctx *cli.Context) error {
+			setupLogging(ctx.Int(verbosityFlag.Name))
+			return nil
+		},
+		Commands: []*cli.Command{devnetCommand},
+	}
+}
+
+func setupLogging(verbosity int) {
+	handler := log.NewTerminalHandlerWithLevel(os.Stderr, log.FromLegacyLevel(verbosity), true)
+	log.SetDefault(log.NewLogger(handler))
+}
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "Fatal:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,208 @@
+package devnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/beacon/engine"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth"
+	"github.com/ethereum/go-ethereum/eth/catalyst"
+	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/miner"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/p2p"
+)
+
+// chainSpec says how to run one devnet chain.
+type chainSpec struct {
+	ChainID     uint64
+	Port        int // HTTP and WebSocket JSON-RPC port on 127.0.0.1 (0: any free port)
+	DataDir     string
+	BlockTime   time.Duration
+	GenesisTime uint64
+	Accounts    []Account
+}
+
+// Chain is one running devnet chain: an op-geth node and the sequencer that drives its
+// engine API in-process.
+type Chain struct {
+	ID        uint64
+	Node      *node.Node
+	Eth       *eth.Ethereum
+	engine    *catalyst.ConsensusAPI
+	blockTime time.Duration
+	l1Time    uint64 // time of the fake L1 origin every block names
+	log       log.Logger
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+// HTTPEndpoint is the chain's JSON-RPC URL over HTTP.
+func (c *Chain) HTTPEndpoint() string { return c.Node.HTTPEndpoint() }
+
+// WSEndpoint is the chain's JSON-RPC URL over WebSocket.
+func (c *Chain) WSEndpoint() string { return c.Node.WSEndpoint() }
+
+func startChain(spec chainSpec) (*Chain, error) {
+	logger := log.New("chain", spec.ChainID)
+	dataDir := ""
+	if spec.DataDir != "" {
+		dataDir = filepath.Join(spec.DataDir, fmt.Sprint(spec.ChainID))
+	}
+	stack, err := node.New(&node.Config{
+		Name:             "xgeth",
+		DataDir:          dataDir,
+		HTTPHost:         "127.0.0.1",
+		HTTPPort:         spec.Port,
+		HTTPModules:      []string{"eth", "net", "web3", "txpool", "debug"},
+		HTTPVirtualHosts: []string{"localhost", "127.0.0.1"},
+		HTTPCors:         []string{"*"},
+		WSHost:           "127.0.0.1",
+		WSPort:           spec.Port,
+		WSModules:        []string{"eth", "net", "web3", "txpool", "debug"},
+		WSOrigins:        []string{"*"},
+		AuthAddr:         "127.0.0.1",
+		AuthPort:         0,
+		P2P:              p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
+		Logger:           logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
+	}
+	cfg := ethconfig.Defaults
+	cfg.Genesis = Genesis(spec.ChainID, spec.GenesisTime, spec.Accounts)
+	cfg.NetworkId = spec.ChainID
+	cfg.SyncMode = ethconfig.FullSync
+	cfg.Miner = miner.DefaultConfig
+	cfg.Miner.Recommit = 200 * time.Millisecond
+	cfg.RollupDisableTxPoolGossip = true
+	// Devnet chains are small; geth's mainnet-sized caches would cost gigabytes per chain.
+	cfg.DatabaseCache, cfg.TrieCleanCache, cfg.TrieDirtyCache, cfg.SnapshotCache = 64, 64, 64, 32
+	backend, err := eth.New(stack, &cfg)
+	if err != nil {
+		stack.Close()
+		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
+	}
+	api := catalyst.NewConsensusAPI(backend)
+	if err := stack.Start(); err != nil {
+		stack.Close()
+		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
+	}
+	c := &Chain{ID: spec.ChainID, Node: stack, Eth: backend, engine: api, blockTime: spec.BlockTime, l1Time: spec.GenesisTime, log: logger, stop: make(chan struct{})}
+	c.wg.Add(1)
+	go c.sequence()
+	return c, nil
+}
+
+// Close stops the sequencer, then the node.
+func (c *Chain) Close() error {
+	close(c.stop)
+	c.wg.Wait()
+	return c.Node.Close()
+}
+
+// sequence produces one block per block time with timestamps genesis + n × blockTime.
+// A block with timestamp T is built from T − blockTime and sealed at T; when the chain is
+// behind the wall clock (after a restart) it catches up without waiting.
+func (c *Chain) sequence() {
+	defer c.wg.Done()
+	bt := uint64(c.blockTime / time.Second)
+	if bt == 0 {
+		bt = 1
+	}
+	for {
+		head := c.Eth.BlockChain().CurrentBlock()
+		next := head.Time + bt
+		if wait := time.Until(time.Unix(int64(next)-int64(bt), 0)); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-c.stop:
+				return
+			}
+		}
+		if err := c.buildBlock(head, next); err != nil {
+			c.log.Error("Failed to sequence block", "number", head.Number.Uint64()+1, "err", err)
+			select {
+			case <-time.After(time.Second):
+			case <-c.stop:
+				return
+			}
+		}
+		select {
+		case <-c.stop:
+			return
+		default:
+		}
+	}
+}
+
+var errBuild = errors.New("block building failed")
+
+func (c *Chain) buildBlock(parent *types.Header, timestamp uint64) error {
+	number := parent.Number.Uint64() + 1
+	deposit, err := L1InfoDeposit(number, c.l1Time).MarshalBinary()
+	if err != nil {
+		return err
+	}
+	gasLimit := GasLimit
+	minBaseFee := uint64(0)
+	beaconRoot := common.Hash{}
+	attrs := &engine.PayloadAttributes{
+		Timestamp:             timestamp,
+		Random:                common.BigToHash(parent.Number),
+		SuggestedFeeRecipient: SequencerFeeVault,
+		Withdrawals:           []*types.Withdrawal{},
+		BeaconRoot:            &beaconRoot,
+		Transactions:          [][]byte{deposit},
+		NoTxPool:              false,
+		GasLimit:              &gasLimit,
+		EIP1559Params:         make([]byte, 8),
+		MinBaseFee:            &minBaseFee,
+	}
+	ctx := context.Background()
+	state := engine.ForkchoiceStateV1{HeadBlockHash: parent.Hash()}
+	res, err := c.engine.ForkchoiceUpdatedV3(ctx, state, attrs)
+	if err != nil {
+		return fmt.Errorf("%w: forkchoiceUpdated: %v", errBuild, err)
+	}
+	if res.PayloadID == nil {
+		return fmt.Errorf("%w: no payload ID (status %s)", errBuild, res.PayloadStatus.Status)
+	}
+	// Let the builder fill the block from the pool until the slot's time.
+	if wait := time.Until(time.Unix(int64(timestamp), 0)); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-c.stop:
+			// Resolve the payload so its background builder stops before the node does.
+			c.engine.GetPayloadV4(*res.PayloadID)
+			return nil
+		}
+	}
+	env, err := c.engine.GetPayloadV4(*res.PayloadID)
+	if err != nil {
+		return fmt.Errorf("%w: getPayload: %v", errBuild, err)
+	}
+	status, err := c.engine.NewPayloadV4(ctx, *env.ExecutionPayload, []common.Hash{}, &beaconRoot, []hexutil.Bytes{})
+	if err != nil {
+		return fmt.Errorf("%w: newPayload: %v", errBuild, err)
+	}
+	if status.Status != engine.VALID {
+		return fmt.Errorf("%w: newPayload status %s: %v", errBuild, status.Status, status.ValidationError)
+	}
+	state.HeadBlockHash = env.ExecutionPayload.BlockHash
+	if _, err := c.engine.ForkchoiceUpdatedV3(ctx, state, nil); err != nil {
+		return fmt.Errorf("%w: forkchoiceUpdated to new head: %v", errBuild, err)
+	}
+	c.log.Info("Sequenced block", "number", env.ExecutionPayload.Number, "hash", env.ExecutionPayload.BlockHash,
+		"txs", len(env.ExecutionPayload.Transactions), "gas", env.ExecutionPayload.GasUsed)
+	return nil
+}

@@ -1,0 +1,133 @@
+// Package devnet runs several OP Stack chains in one process, each an op-geth node with
+// xgeth's interop features, sequenced by an in-process driver of the engine API. It is the
+// embedded default of `xgeth devnet` and the base of the end-to-end tests. It has no L1:
+// every block names a fixed, fabricated L1 origin.
+package devnet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+)
+
+// Config says what devnet to run.
+type Config struct {
+	ChainIDs  []uint64      // chain IDs, one chain each (default 901, 902)
+	BasePort  int           // chain i listens on BasePort+i for HTTP and WS (0: free ports)
+	BlockTime time.Duration // whole seconds (default 2s)
+	DataDir   string        // "" keeps everything in memory
+	Accounts  int           // prefunded accounts of the test mnemonic (default 10)
+}
+
+// DefaultConfig is the devnet `xgeth devnet` runs without flags.
+func DefaultConfig() Config {
+	return Config{ChainIDs: []uint64{901, 902}, BasePort: 9545, BlockTime: 2 * time.Second, Accounts: 10}
+}
+
+// Devnet is a running set of chains.
+type Devnet struct {
+	Chains   []*Chain
+	Accounts []Account
+}
+
+// Start starts every chain of cfg and their sequencers.
+func Start(cfg Config) (*Devnet, error) {
+	if len(cfg.ChainIDs) == 0 {
+		return nil, errors.New("devnet: no chains configured")
+	}
+	seen := map[uint64]bool{}
+	for _, id := range cfg.ChainIDs {
+		if id == 0 {
+			return nil, errors.New("devnet: chain ID 0 is not allowed")
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("devnet: duplicate chain ID %d", id)
+		}
+		seen[id] = true
+	}
+	if cfg.BlockTime < time.Second || cfg.BlockTime%time.Second != 0 {
+		return nil, fmt.Errorf("devnet: block time must be a whole number of seconds, got %v", cfg.BlockTime)
+	}
+	if cfg.BasePort < 0 || cfg.BasePort+len(cfg.ChainIDs) > 65536 {
+		return nil, fmt.Errorf("devnet: invalid base port %d", cfg.BasePort)
+	}
+	accounts, err := DeriveAccounts(TestMnemonic, cfg.Accounts)
+	if err != nil {
+		return nil, err
+	}
+	genesisTime, err := genesisTime(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	d := &Devnet{Accounts: accounts}
+	for i, id := range cfg.ChainIDs {
+		port := 0
+		if cfg.BasePort != 0 {
+			port = cfg.BasePort + i
+		}
+		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts})
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.Chains = append(d.Chains, c)
+	}
+	return d, nil
+}
+
+// genesisTime is now for an in-memory devnet; a devnet with a data directory remembers the
+// genesis time of its first start so its genesis blocks stay the same across restarts.
+func genesisTime(dataDir string) (uint64, error) {
+	now := uint64(time.Now().Unix())
+	if dataDir == "" {
+		return now, nil
+	}
+	path := filepath.Join(dataDir, "devnet.json")
+	var meta struct {
+		GenesisTime uint64 `json:"genesisTime"`
+	}
+	if blob, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(blob, &meta); err != nil || meta.GenesisTime == 0 {
+			return 0, fmt.Errorf("devnet: corrupt %s: %v", path, err)
+		}
+		return meta.GenesisTime, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return 0, err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return 0, err
+	}
+	meta.GenesisTime = now
+	blob, _ := json.Marshal(meta)
+	return now, os.WriteFile(path, blob, 0o644)
+}
+
+// Close stops every chain.
+func (d *Devnet) Close() {
+	for _, c := range d.Chains {
+		c.Close()
+	}
+}
+
+// PrintSummary writes the chains and prefunded accounts as tables, like other local devnets.
+func (d *Devnet) PrintSummary(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHAIN ID\tHTTP RPC\tWS RPC")
+	for _, c := range d.Chains {
+		fmt.Fprintf(tw, "%d\t%s\t%s\n", c.ID, c.HTTPEndpoint(), c.WSEndpoint())
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nPrefunded accounts (%s ETH each on every chain)\nmnemonic: %q, path m/44'/60'/0'/0/i\n\n", new(big.Int).Div(PrefundBalance, big.NewInt(1e18)), TestMnemonic)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tADDRESS\tPRIVATE KEY")
+	for i, a := range d.Accounts {
+		fmt.Fprintf(tw, "(%d)\t%s\t%s\n", i, a.Address.Hex(), a.KeyHex())
+	}
+	tw.Flush()
+}
