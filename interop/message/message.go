@@ -5,6 +5,7 @@ package message
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -42,22 +43,22 @@ func Payload(topics []common.Hash, data []byte) []byte {
 // PayloadHash is msgHash: keccak256 of the payload of a log, computed without building
 // the payload.
 func PayloadHash(topics []common.Hash, data []byte) common.Hash {
-	h := crypto.NewKeccakState()
+	s := getScratch()
 	for i := range topics {
-		h.Write(topics[i][:])
+		s.h.Write(topics[i][:])
 	}
-	h.Write(data)
-	var out common.Hash
-	h.Read(out[:])
+	s.h.Write(data)
+	out := s.finish()
+	putScratch(s)
 	return out
 }
 
 // LogHash is keccak256(origin ++ msgHash): what the index stores for each log.
 func LogHash(origin common.Address, msgHash common.Hash) common.Hash {
-	var buf [52]byte
-	copy(buf[:20], origin[:])
-	copy(buf[20:], msgHash[:])
-	return crypto.Keccak256Hash(buf[:])
+	s := getScratch()
+	out := s.logHash(origin, msgHash)
+	putScratch(s)
+	return out
 }
 
 // LogHashOf is the log hash of a receipt log; it depends only on address, topics and data.
@@ -80,23 +81,69 @@ func (id *Identifier) PackedID() (out [32]byte) {
 //	bare      = keccak256(idLogHash ++ u256be(chainId))
 //	checksum  = 0x03 ++ bare[1:]
 func ChecksumFromLogHash(id *Identifier, logHash common.Hash) common.Hash {
-	var buf [64]byte
-	copy(buf[:32], logHash[:])
-	packed := id.PackedID()
-	copy(buf[32:], packed[:])
-	h := crypto.NewKeccakState()
-	h.Write(buf[:])
-	h.Read(buf[:32])
-	id.ChainID.WriteToSlice(buf[32:64])
-	h.Reset()
-	h.Write(buf[:])
-	var out common.Hash
-	h.Read(out[:])
-	out[0] = 0x03
+	s := getScratch()
+	out := s.checksum(id, logHash)
+	putScratch(s)
 	return out
 }
 
 // Checksum is the checksum of the message at id with payload hash msgHash.
 func Checksum(id *Identifier, msgHash common.Hash) common.Hash {
-	return ChecksumFromLogHash(id, LogHash(id.Origin, msgHash))
+	s := getScratch()
+	out := s.checksum(id, s.logHash(id.Origin, msgHash))
+	putScratch(s)
+	return out
+}
+
+// scratch is a keccak state with buffers that live on the heap already: handing stack
+// buffers to the hasher (an interface) would make every call allocate. Checksums are
+// computed for every executing message at pool admission, block building and import, so
+// they are kept allocation-free.
+type scratch struct {
+	h   crypto.KeccakState
+	buf [64]byte
+	out common.Hash
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{h: crypto.NewKeccakState()} }}
+
+// getScratch returns a scratch with a reset hasher.
+func getScratch() *scratch {
+	s := scratchPool.Get().(*scratch)
+	s.h.Reset()
+	return s
+}
+
+func putScratch(s *scratch) { scratchPool.Put(s) }
+
+// finish reads the digest of what was written and resets the hasher.
+func (s *scratch) finish() common.Hash {
+	s.h.Read(s.out[:])
+	s.h.Reset()
+	return s.out
+}
+
+func (s *scratch) hash(n int) common.Hash {
+	s.h.Write(s.buf[:n])
+	return s.finish()
+}
+
+func (s *scratch) logHash(origin common.Address, msgHash common.Hash) common.Hash {
+	copy(s.buf[:20], origin[:])
+	copy(s.buf[20:52], msgHash[:])
+	return s.hash(52)
+}
+
+func (s *scratch) checksum(id *Identifier, logHash common.Hash) common.Hash {
+	copy(s.buf[:32], logHash[:])
+	clear(s.buf[32:44])
+	binary.BigEndian.PutUint64(s.buf[44:52], id.BlockNumber)
+	binary.BigEndian.PutUint64(s.buf[52:60], id.Timestamp)
+	binary.BigEndian.PutUint32(s.buf[60:64], id.LogIndex)
+	idLogHash := s.hash(64)
+	copy(s.buf[:32], idLogHash[:])
+	id.ChainID.PutUint256(s.buf[32:64])
+	out := s.hash(64)
+	out[0] = 0x03
+	return out
 }
