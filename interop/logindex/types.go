@@ -1,0 +1,83 @@
+// Package logindex is the per-chain index of the logs of every chain in the dependency set:
+// one record per block (number, hash, parent hash, timestamp, one log hash per log, and the
+// executing messages the block emits), persistent in the node's key-value store under its own
+// key prefix, written atomically per block, O(1) lookup by (block number, log index),
+// rewound on reorgs and pruned beyond twice the message expiry window.
+//
+// It never fetches data: followers write into it, the checker and the safety engine read.
+package logindex
+
+import (
+	"errors"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/xgeth/xgeth/interop/message"
+)
+
+// BlockRef identifies a block and links it to its parent.
+type BlockRef struct {
+	Number     uint64
+	Hash       common.Hash
+	ParentHash common.Hash
+	Timestamp  uint64
+}
+
+// ExecMsg is an executing message a block emits: the ExecutingMessage log at LogIndex
+// (among all logs of the block) declaring Msg.
+type ExecMsg struct {
+	LogIndex uint32
+	Msg      message.Message
+}
+
+// Block is what the index stores for one block.
+type Block struct {
+	BlockRef
+	LogHashes []common.Hash // message.LogHashOf of every log of the block, in order
+	ExecMsgs  []ExecMsg
+}
+
+// Errors of the index. Callers compare with errors.Is.
+var (
+	// ErrParentMismatch: the appended block does not extend the head (a reorg or a gap in
+	// the source); the follower rewinds and retries.
+	ErrParentMismatch = errors.New("logindex: block does not extend the indexed head")
+	// ErrFuture: the block is beyond the indexed head (not indexed yet).
+	ErrFuture = errors.New("logindex: block not indexed yet")
+	// ErrPruned: the block is older than the oldest retained block.
+	ErrPruned = errors.New("logindex: block pruned")
+	// ErrLogNotFound: the block has fewer logs than the requested index.
+	ErrLogNotFound = errors.New("logindex: log not found")
+	// ErrCorrupt: a stored record cannot be decoded or contradicts its neighbours.
+	ErrCorrupt = errors.New("logindex: data corruption")
+	// ErrEmpty: nothing is indexed for this chain yet.
+	ErrEmpty = errors.New("logindex: chain not indexed")
+)
+
+// Reader is the read side used by the message checker and the safety engine. Implementations
+// are safe for concurrent use; every lookup sees a consistent state of whole blocks.
+type Reader interface {
+	// Head is the newest indexed block; ok is false when nothing is indexed.
+	Head() (ref BlockRef, ok bool)
+	// First is the oldest retained block; ok is false when nothing is indexed.
+	First() (ref BlockRef, ok bool)
+	// BlockRef is the indexed (canonical, as far as the follower knows) block at number.
+	// ErrFuture above the head, ErrPruned below First.
+	BlockRef(number uint64) (BlockRef, error)
+	// LogHash is the log hash at logIndex of the block at number, with the block's ref.
+	LogHash(number uint64, logIndex uint32) (BlockRef, common.Hash, error)
+	// ExecMsgs are the executing messages the block at number emits.
+	ExecMsgs(number uint64) ([]ExecMsg, error)
+}
+
+// Writer is the write side used by followers. Calls are serialised by the caller (one
+// follower per chain).
+type Writer interface {
+	Reader
+	// Append stores b atomically as the new head. The first block of an empty index may have
+	// any number; later blocks must have number head+1 and parent hash head.Hash, otherwise
+	// ErrParentMismatch and nothing is stored.
+	Append(b *Block) error
+	// Rewind removes every block above number (head becomes number). Rewinding below First
+	// empties the index.
+	Rewind(number uint64) error
+}
