@@ -20,17 +20,22 @@ var installOnce sync.Once
 // Install alone changes nothing for any chain: a chain opts in with params.RegisterChainExtras.
 func Install() {
 	installOnce.Do(func() {
-		next := gethvm.NativeContractHook
-		gethvm.NativeContractHook = func(evm *gethvm.EVM, addr common.Address) gethvm.NativeContract {
-			if nc := lookup(evm, addr); nc != nil {
-				return nc
-			}
-			if next != nil {
-				return next(evm, addr)
-			}
-			return nil
-		}
+		gethvm.NativeContractHook = hookBefore(gethvm.NativeContractHook)
 	})
+}
+
+// hookBefore returns a hook that serves xgeth's native contracts and asks next (if any) about
+// every other address.
+func hookBefore(next func(*gethvm.EVM, common.Address) gethvm.NativeContract) func(*gethvm.EVM, common.Address) gethvm.NativeContract {
+	if next == nil {
+		return lookup
+	}
+	return func(evm *gethvm.EVM, addr common.Address) gethvm.NativeContract {
+		if nc := lookup(evm, addr); nc != nil {
+			return nc
+		}
+		return next(evm, addr)
+	}
 }
 
 // lookup is the hook's body. It runs on every CALL, CALLCODE, DELEGATECALL and STATICCALL to
