@@ -237,6 +237,40 @@ func TestValidateMessage(t *testing.T) {
 	}
 }
 
+// A plain CALL made inside a static context (STATICCALL → relay contract → CALL) must not
+// emit a log: validateMessage reverts, the relay reports failure, the static frame succeeds.
+func TestValidateMessageInsideStaticContext(t *testing.T) {
+	msg := testMessage()
+	relay := common.HexToAddress("0x0000000000000000000000000000000000000e1a")
+	for _, static := range []bool{true, false} {
+		o := defaultOpts()
+		o.list = listed(checksumOf(msg))
+		e := newEnv(t, o)
+		e.state.SetCode(relay, relayCode(), tracing.CodeChangeUnspecified)
+		in := input(SelectorValidateMessage, msg)
+		var (
+			ret []byte
+			err error
+		)
+		if static {
+			ret, _, err = e.evm.StaticCall(sender, relay, in, gasGiven)
+		} else {
+			ret, _, err = e.evm.Call(sender, relay, in, gasGiven, new(uint256.Int))
+		}
+		if err != nil {
+			t.Fatalf("static=%v: relay failed: %v", static, err)
+		}
+		mustEqual(t, "relay output length", len(ret), 32)
+		inner := common.BytesToHash(ret[:32]) == common.BigToHash(big.NewInt(1))
+		mustEqual(t, "inner CALL success (static outer)", inner, !static)
+		wantLogs := 1
+		if static {
+			wantLogs = 0
+		}
+		mustEqual(t, "logs", len(e.state.Logs()), wantLogs)
+	}
+}
+
 // Boundary values are accepted: the maximum u64 block number and timestamp and u32 log index.
 func TestValidateMessageMaxFields(t *testing.T) {
 	msg := testMessage()

@@ -73,7 +73,10 @@ func checksumOf(m message.Message) common.Hash { return message.Checksum(&m.Iden
 // call opcode op (CALL, CALLCODE, DELEGATECALL or STATICCALL; zero value, all gas) and
 // records the outcome: slot 0 = success flag, slot 1 = returndatasize, slot 2 = the first 32
 // bytes copied back to memory 0 (the revert data or return value, over the forwarded input).
-func callerCode(op gethvm.OpCode) []byte {
+func callerCode(op gethvm.OpCode) []byte { return callerCodeTo(op, params.CrossL2InboxAddress) }
+
+// callerCodeTo is callerCode with another call target.
+func callerCodeTo(op gethvm.OpCode, target common.Address) []byte {
 	code := []byte{
 		byte(gethvm.CALLDATASIZE), byte(gethvm.PUSH1), 0, byte(gethvm.PUSH1), 0, byte(gethvm.CALLDATACOPY),
 		byte(gethvm.PUSH1), 0x20, byte(gethvm.PUSH1), 0, // retSize, retOffset
@@ -83,13 +86,32 @@ func callerCode(op gethvm.OpCode) []byte {
 		code = append(code, byte(gethvm.PUSH1), 0) // value
 	}
 	code = append(code, byte(gethvm.PUSH20))
-	code = append(code, params.CrossL2InboxAddress[:]...)
+	code = append(code, target[:]...)
 	code = append(code, byte(gethvm.GAS), byte(op))
 	return append(code,
 		byte(gethvm.PUSH1), 0, byte(gethvm.SSTORE),
 		byte(gethvm.RETURNDATASIZE), byte(gethvm.PUSH1), 1, byte(gethvm.SSTORE),
 		byte(gethvm.PUSH1), 0, byte(gethvm.MLOAD), byte(gethvm.PUSH1), 2, byte(gethvm.SSTORE),
 		byte(gethvm.STOP),
+	)
+}
+
+// relayCode CALLs CrossL2Inbox with its calldata (zero value, all gas) and returns, without
+// writing state, the success flag as one word followed by the call's return data. Called
+// through STATICCALL it puts a plain CALL to CrossL2Inbox inside a static context.
+func relayCode() []byte {
+	code := []byte{
+		byte(gethvm.CALLDATASIZE), byte(gethvm.PUSH1), 0, byte(gethvm.PUSH1), 0, byte(gethvm.CALLDATACOPY),
+		byte(gethvm.PUSH1), 0, byte(gethvm.PUSH1), 0, // retSize, retOffset
+		byte(gethvm.CALLDATASIZE), byte(gethvm.PUSH1), 0, // argsSize, argsOffset
+		byte(gethvm.PUSH1), 0, // value
+		byte(gethvm.PUSH20),
+	}
+	code = append(code, params.CrossL2InboxAddress[:]...)
+	return append(code, byte(gethvm.GAS), byte(gethvm.CALL),
+		byte(gethvm.PUSH1), 0, byte(gethvm.MSTORE), // mem[0:32] = success
+		byte(gethvm.RETURNDATASIZE), byte(gethvm.PUSH1), 0, byte(gethvm.PUSH1), 0x20, byte(gethvm.RETURNDATACOPY),
+		byte(gethvm.RETURNDATASIZE), byte(gethvm.PUSH1), 0x20, byte(gethvm.ADD), byte(gethvm.PUSH1), 0, byte(gethvm.RETURN),
 	)
 }
 
