@@ -1,6 +1,7 @@
 // Package event encodes and decodes the ExecutingMessage log that CrossL2Inbox emits for
 // every executed message. Decoding is strict: anything a correct CrossL2Inbox could not have
-// emitted is an error.
+// emitted is an error. A log that is not an ExecutingMessage at all (another emitter, topic
+// count or topic0) is an ordinary log, not an error, for DecodeExecutingMessage.
 package event
 
 import (
