@@ -353,3 +353,26 @@ func TestChainWithoutExtras(t *testing.T) {
 	floor, _ := core.FloorDataGas(input(SelectorValidateMessage, msg))
 	mustEqual(t, "gas used", m.receipts[i].GasUsed, max(intrinsic, floor))
 }
+
+// Code in state at 0x…22 (a genesis that keeps Solidity callers' extcodesize check happy) is
+// ignored where the native contract is served, and runs where it is not.
+func TestChainCodeAtInbox(t *testing.T) {
+	msg := testMessage()
+	validate := input(SelectorValidateMessage, msg)
+	for _, c := range []struct {
+		chainID int64
+		status  uint64
+		logs    int
+	}{
+		{nativeChainID, types.ReceiptStatusSuccessful, 1},
+		{standardChainID, types.ReceiptStatusFailed, 0}, // 0xfe is INVALID
+	} {
+		h := newChainHarness(t, c.chainID)
+		h.genesis.Alloc[inbox] = types.Account{Code: []byte{0xfe}}
+		i := h.send(inbox, validate, 0, listed(checksumOf(msg)))
+		m := h.mine()
+		mustEqual(t, "status", m.receipts[i].Status, c.status)
+		mustEqual(t, "logs", len(m.receipts[i].Logs), c.logs)
+		mustEqual(t, "code kept", len(m.state.GetCode(inbox)), 1)
+	}
+}

@@ -111,6 +111,11 @@ func TestSelectors(t *testing.T) {
 	}{
 		{SelectorValidateMessage, "ab4d6f75"},
 		{SelectorCalculateChecksum, "331b637f"},
+		{RevertBlockNumberTooHigh, "d1f79e82"},
+		{RevertLogIndexTooHigh, "94338eba"},
+		{RevertTimestampTooHigh, "596a19a9"},
+		{RevertNoExecutingDeposits, "753f1072"},
+		{RevertNotInAccessList, "e3c00816"},
 	} {
 		mustEqual(t, "selector", hex.EncodeToString(c.got[:]), c.want)
 	}
