@@ -1,0 +1,44 @@
+package checker
+
+import (
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/logindex"
+	"github.com/xgeth/xgeth/interop/safety"
+)
+
+// Chains is the dependency set as the checker sees it; *depset.Set implements it. It is
+// read on every check, so implementations answer from memory, are safe for concurrent use
+// and do not allocate. A set is immutable: to change the set, build a new checker (or a
+// new set behind an implementation that swaps whole sets atomically), never edit one chain
+// while checks run.
+type Chains interface {
+	// Chain is the member with the given ID; ok is false for a chain outside the set.
+	Chain(id *uint256.Int) (c depset.Chain, ok bool)
+	// ExpiryWindow is how long (seconds) after its timestamp an initiating message may be
+	// executed (params.MessageExpiryWindow unless the set overrides it).
+	ExpiryWindow() uint64
+}
+
+// Indexes gives the checker the log index of each chain of the dependency set. A chain of
+// the set without an index (not opened yet) is "not indexed": the checker answers
+// Uninitialized, never a verdict. Implementations are safe for concurrent use.
+type Indexes interface {
+	Index(chain *uint256.Int) (logindex.Reader, bool)
+}
+
+// SafetyView tells the checker how far each chain has progressed at a safety level above
+// local-unsafe. It is the seam to the cross-safety engine; the checker never computes
+// safety itself.
+//
+// Head must be cheap (an in-memory read) and must not block on the engine's progress: a
+// check asks "has this block reached the level yet?", and "not yet" is an answer (the
+// checker turns it into Future, i.e. no verdict yet).
+type SafetyView interface {
+	// Head is the newest block of chain known to have reached level (unsafe is never asked:
+	// everything indexed is local-unsafe). ok is false when no block of chain has reached
+	// level yet. A non-nil error means the view does not track level at all; it is returned
+	// to the caller with the message's position added, so it should be an rpcerr error
+	// (e.g. derived from rpcerr.OutOfScope).
+	Head(chain *uint256.Int, level safety.Level) (head logindex.BlockRef, ok bool, err error)
+}
