@@ -1,0 +1,411 @@
+package follower
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/common/lru"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
+)
+
+// Defaults of the RPC source.
+const (
+	DefaultPollInterval     = time.Second
+	DefaultRequestTimeout   = 10 * time.Second
+	DefaultResubscribeAfter = time.Minute
+)
+
+// txHashCacheSize is how many blocks' transaction hashes are kept between reading a header
+// and reading its receipts (a few times the follower's fetch-ahead window).
+const txHashCacheSize = 256
+
+// RPCOption configures an RPCSource.
+type RPCOption func(*rpcConfig)
+
+type rpcConfig struct {
+	pollInterval     time.Duration
+	requestTimeout   time.Duration
+	resubscribeAfter time.Duration
+	chainID          *uint256.Int
+}
+
+// WithPollInterval sets how often the head is polled when there is no newHeads subscription
+// (http(s) URLs, or a WebSocket endpoint that refuses it). Default 1s.
+func WithPollInterval(d time.Duration) RPCOption { return func(c *rpcConfig) { c.pollInterval = d } }
+
+// WithRequestTimeout bounds every request and dial. Default 10s.
+func WithRequestTimeout(d time.Duration) RPCOption {
+	return func(c *rpcConfig) { c.requestTimeout = d }
+}
+
+// WithResubscribeAfter sets how long a WebSocket endpoint that refused the newHeads
+// subscription is polled before the subscription is tried again. Default 1 minute.
+func WithResubscribeAfter(d time.Duration) RPCOption {
+	return func(c *rpcConfig) { c.resubscribeAfter = d }
+}
+
+// WithChainID makes the source check, on every (re)connection, that the endpoint's
+// eth_chainId is id; otherwise calls fail with ErrChainID.
+func WithChainID(id *uint256.Int) RPCOption {
+	return func(c *rpcConfig) { c.chainID = new(uint256.Int).Set(id) }
+}
+
+// RPCSource is the Source of a chain run elsewhere, read over its standard JSON-RPC:
+// eth_getBlockByNumber / eth_getBlockByHash (headers and transaction hashes),
+// eth_getBlockReceipts (receipts, one call per block), eth_subscribe newHeads over
+// WebSocket, and polling of the latest block over HTTP or when the subscription is refused.
+//
+// It connects lazily and drops a connection that failed at the transport level, so the next
+// call dials again; the follower paces those retries with its capped exponential backoff.
+// Reported header hashes are checked against the header fields. The URL may carry
+// credentials: errors and logs only name its scheme and host.
+type RPCSource struct {
+	url  string
+	name string
+	ws   bool
+	cfg  rpcConfig
+	log  log.Logger
+	txs  *lru.Cache[common.Hash, []common.Hash]
+
+	mu     sync.Mutex
+	client *rpc.Client
+	closed bool
+}
+
+// NewRPCSource returns a source reading the chain at rawurl (ws://, wss://, http://,
+// https://). It does not connect yet.
+func NewRPCSource(rawurl string, opts ...RPCOption) (*RPCSource, error) {
+	u, err := url.Parse(rawurl)
+	if err != nil {
+		return nil, fmt.Errorf("follower: bad RPC URL: %w", err)
+	}
+	s := &RPCSource{
+		url:  rawurl,
+		name: u.Scheme + "://" + u.Host,
+		txs:  lru.NewCache[common.Hash, []common.Hash](txHashCacheSize),
+		cfg: rpcConfig{
+			pollInterval:     DefaultPollInterval,
+			requestTimeout:   DefaultRequestTimeout,
+			resubscribeAfter: DefaultResubscribeAfter,
+		},
+	}
+	switch u.Scheme {
+	case "ws", "wss":
+		s.ws = true
+	case "http", "https":
+	default:
+		return nil, fmt.Errorf("follower: RPC URL scheme %q: want ws, wss, http or https", u.Scheme)
+	}
+	for _, o := range opts {
+		o(&s.cfg)
+	}
+	if s.cfg.pollInterval <= 0 || s.cfg.requestTimeout <= 0 || s.cfg.resubscribeAfter <= 0 {
+		return nil, errors.New("follower: RPC source intervals must be positive")
+	}
+	s.log = log.New("remote", s.name)
+	return s, nil
+}
+
+// Close closes the connection; later calls fail.
+func (s *RPCSource) Close() {
+	s.mu.Lock()
+	c := s.client
+	s.client, s.closed = nil, true
+	s.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// conn returns the connection, dialling (and checking the chain ID) when there is none.
+func (s *RPCSource) conn(ctx context.Context) (*rpc.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("RPC source %s: closed", s.name)
+	}
+	if s.client != nil {
+		return s.client, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout)
+	defer cancel()
+	c, err := rpc.DialOptions(ctx, s.url)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", s.name, err)
+	}
+	if want := s.cfg.chainID; want != nil {
+		var got hexutil.Big
+		if err := c.CallContext(ctx, &got, "eth_chainId"); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("eth_chainId on %s: %w", s.name, err)
+		}
+		if id, overflow := uint256.FromBig((*big.Int)(&got)); overflow || !id.Eq(want) {
+			c.Close()
+			return nil, fmt.Errorf("%w: %s has chain ID %s, want %s", ErrChainID, s.name, (*big.Int)(&got), want.Dec())
+		}
+	}
+	s.client = c
+	s.log.Debug("Connected to remote chain")
+	return c, nil
+}
+
+// drop forgets c after a transport failure so the next call dials again.
+func (s *RPCSource) drop(c *rpc.Client) {
+	s.mu.Lock()
+	current := s.client == c
+	if current {
+		s.client = nil
+	}
+	s.mu.Unlock()
+	if current {
+		c.Close()
+	}
+}
+
+// call makes one request with the source's timeout; result is a json.RawMessage.
+func (s *RPCSource) call(ctx context.Context, result *json.RawMessage, method string, args ...any) error {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout)
+	defer cancel()
+	if err := c.CallContext(cctx, result, method, args...); err != nil {
+		var rerr rpc.Error
+		if !errors.As(err, &rerr) && ctx.Err() == nil {
+			s.drop(c) // the connection is broken or stuck, not the request refused
+		}
+		return fmt.Errorf("%s on %s: %w", method, s.name, err)
+	}
+	return nil
+}
+
+// Head implements Source.
+func (s *RPCSource) Head(ctx context.Context) (*types.Header, error) {
+	var raw json.RawMessage
+	if err := s.call(ctx, &raw, "eth_getBlockByNumber", "latest", false); err != nil {
+		return nil, err
+	}
+	h, txs, err := decodeBlock(raw, true)
+	if err != nil {
+		return nil, fmt.Errorf("latest block of %s: %w", s.name, err)
+	}
+	s.txs.Add(h.Hash(), txs)
+	return h, nil
+}
+
+// HeaderByNumber implements Source.
+func (s *RPCSource) HeaderByNumber(ctx context.Context, number uint64) (*types.Header, error) {
+	var raw json.RawMessage
+	if err := s.call(ctx, &raw, "eth_getBlockByNumber", hexutil.Uint64(number), false); err != nil {
+		return nil, err
+	}
+	h, txs, err := decodeBlock(raw, true)
+	if err != nil {
+		return nil, fmt.Errorf("block %d of %s: %w", number, s.name, err)
+	}
+	if h.Number.Uint64() != number {
+		return nil, badBlock(number, h.Hash(), ErrBadHeader, "asked for block %d, got %v", number, h.Number)
+	}
+	s.txs.Add(h.Hash(), txs)
+	return h, nil
+}
+
+// Receipts implements Source. The transaction hashes come from the header just read by
+// number (cached) or else from eth_getBlockByHash.
+func (s *RPCSource) Receipts(ctx context.Context, hash common.Hash) (types.Receipts, []common.Hash, error) {
+	txs, ok := s.txs.Get(hash)
+	if !ok {
+		var raw json.RawMessage
+		if err := s.call(ctx, &raw, "eth_getBlockByHash", hash, false); err != nil {
+			return nil, nil, err
+		}
+		h, t, err := decodeBlock(raw, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("block %s of %s: %w", hash.Hex(), s.name, err)
+		}
+		if h.Hash() != hash {
+			return nil, nil, badBlock(h.Number.Uint64(), hash, ErrBadHeader, "asked for block %s, got %s", hash.Hex(), h.Hash().Hex())
+		}
+		txs = t
+	}
+	var raw json.RawMessage
+	if err := s.call(ctx, &raw, "eth_getBlockReceipts", hash); err != nil {
+		return nil, nil, err
+	}
+	if isNull(raw) {
+		return nil, nil, fmt.Errorf("eth_getBlockReceipts %s on %s: %w", hash.Hex(), s.name, ErrNotFound)
+	}
+	var receipts types.Receipts
+	if err := json.Unmarshal(raw, &receipts); err != nil {
+		return nil, nil, fmt.Errorf("%w: block %s: %w: receipts: %v", ErrBadBlock, hash.Hex(), ErrMalformed, err)
+	}
+	return receipts, txs, nil
+}
+
+// SubscribeNewHeads implements Source: eth_subscribe newHeads over WebSocket, polling the
+// latest block otherwise. A WebSocket endpoint that refuses the subscription is polled for
+// the resubscribe interval, then the subscription ends cleanly so that it is tried again.
+func (s *RPCSource) SubscribeNewHeads(ctx context.Context, ch chan<- *types.Header) (event.Subscription, error) {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !s.ws {
+		return s.poll(ch, 0), nil
+	}
+	raw := make(chan json.RawMessage, headsBuffer)
+	sctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout)
+	csub, err := c.EthSubscribe(sctx, raw, "newHeads")
+	cancel()
+	if err != nil {
+		var rerr rpc.Error
+		if !errors.Is(err, rpc.ErrNotificationsUnsupported) && !errors.As(err, &rerr) {
+			s.drop(c)
+			return nil, fmt.Errorf("eth_subscribe newHeads on %s: %w", s.name, err)
+		}
+		s.log.Warn("Remote refused the newHeads subscription, polling", "err", err, "interval", s.cfg.pollInterval)
+		return s.poll(ch, s.cfg.resubscribeAfter), nil
+	}
+	return event.NewSubscription(func(quit <-chan struct{}) error {
+		defer csub.Unsubscribe()
+		// Only the newest head matters: keep one pending so that a slow follower never
+		// makes the client buffer notifications (it drops the subscription when full).
+		var pending *types.Header
+		for {
+			var out chan<- *types.Header
+			if pending != nil {
+				out = ch
+			}
+			select {
+			case m := <-raw:
+				h, _, err := decodeBlock(m, false)
+				if err != nil {
+					return fmt.Errorf("newHeads notification from %s: %w", s.name, err)
+				}
+				pending = h
+			case out <- pending:
+				pending = nil
+			case err := <-csub.Err():
+				s.drop(c)
+				if err == nil {
+					err = errors.New("closed by the client")
+				}
+				return fmt.Errorf("newHeads subscription on %s: %w", s.name, err)
+			case <-quit:
+				return nil
+			}
+		}
+	}), nil
+}
+
+// poll announces the latest block every poll interval while it changes. A failed poll ends
+// the subscription with the error; limit > 0 ends it cleanly after that long.
+func (s *RPCSource) poll(ch chan<- *types.Header, limit time.Duration) event.Subscription {
+	return event.NewSubscription(func(quit <-chan struct{}) error {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() {
+			select {
+			case <-quit:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		tick := time.NewTicker(s.cfg.pollInterval)
+		defer tick.Stop()
+		began := time.Now()
+		var (
+			last    common.Hash
+			pending *types.Header
+		)
+		for {
+			h, err := s.Head(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("poll head: %w", err)
+			}
+			if hash := h.Hash(); hash != last {
+				last, pending = hash, h
+			}
+			if limit > 0 && time.Since(began) >= limit {
+				return nil
+			}
+			for waiting := true; waiting; {
+				var out chan<- *types.Header
+				if pending != nil {
+					out = ch
+				}
+				select {
+				case out <- pending:
+					pending = nil
+				case <-tick.C:
+					waiting = false
+				case <-quit:
+					return nil
+				}
+			}
+		}
+	})
+}
+
+// decodeBlock decodes a block object of eth_getBlockBy* (withTxs: the transactions field,
+// as hashes, is required) or a newHeads notification, and checks that the reported hash is
+// the hash of the header fields. A JSON null is ErrNotFound. The transaction hashes of a
+// block without transactions are a non-nil empty slice.
+func decodeBlock(raw json.RawMessage, withTxs bool) (*types.Header, []common.Hash, error) {
+	if isNull(raw) {
+		return nil, nil, ErrNotFound
+	}
+	var h types.Header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return nil, nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	if h.Number == nil || !h.Number.IsUint64() {
+		return nil, nil, fmt.Errorf("%w: %w: block number %v", ErrBadBlock, ErrBadHeader, h.Number)
+	}
+	var extra struct {
+		Hash         *common.Hash    `json:"hash"`
+		Transactions json.RawMessage `json:"transactions"`
+	}
+	if err := json.Unmarshal(raw, &extra); err != nil {
+		return nil, nil, fmt.Errorf("%w: block: %v", ErrMalformed, err)
+	}
+	hash := h.Hash()
+	number := h.Number.Uint64()
+	if extra.Hash == nil {
+		return nil, nil, fmt.Errorf("%w: block %d: no hash", ErrMalformed, number)
+	}
+	if *extra.Hash != hash {
+		return nil, nil, badBlock(number, *extra.Hash, ErrBadHeader, "reported hash is not the hash of the header fields (%s)", hash.Hex())
+	}
+	if !withTxs {
+		return &h, nil, nil
+	}
+	if len(extra.Transactions) == 0 || isNull(extra.Transactions) {
+		return nil, nil, fmt.Errorf("%w: block %d: no transactions field", ErrMalformed, number)
+	}
+	txs := []common.Hash{}
+	if err := json.Unmarshal(extra.Transactions, &txs); err != nil {
+		return nil, nil, fmt.Errorf("%w: block %d: transaction hashes: %v", ErrMalformed, number, err)
+	}
+	return &h, txs, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(raw) == 0 || string(raw) == "null"
+}
