@@ -308,7 +308,7 @@ func TestCheckAccessListIndex(t *testing.T) {
 			desc: desc(nextTS), lookups: true, want: ErrLogNotFound,
 		},
 		{
-			name: "log index beyond the logs and wrong timestamp: the timestamp is reported",
+			name:    "log index beyond the logs and wrong timestamp: the timestamp is reported",
 			entries: enc(withTS(chainA, 20, logsPerBlock, blockTS(21))), desc: desc(nextTS), lookups: true,
 			want: ErrTimestampMismatch,
 		},
