@@ -62,7 +62,8 @@ type crossL2Inbox struct{}
 
 var _ gethvm.NativeContract = crossL2Inbox{}
 
-// Name is what tracers and eth_config show for the contract.
+// Name identifies the contract. op-geth reads precompile names only for eth_config's list of
+// active precompiles, which native contracts are not part of.
 func (crossL2Inbox) Name() string { return "CrossL2Inbox" }
 
 // RequiredGas is the fixed gas of the function the input selects (0 for no known function).
@@ -108,7 +109,7 @@ func (c crossL2Inbox) RunNative(evm *gethvm.EVM, call *gethvm.NativeCall) ([]byt
 
 // validateMessage implements validateMessage(Identifier,bytes32); gas is already charged.
 func validateMessage(evm *gethvm.EVM, call *gethvm.NativeCall) ([]byte, error) {
-	if call.Kind != gethvm.CALL || call.ReadOnly || !call.Value.IsZero() {
+	if call.Kind != gethvm.CALL || call.ReadOnly || hasValue(call) {
 		return nil, gethvm.ErrExecutionReverted
 	}
 	msg, revert, ok := decodeArgs(call.Input)
@@ -132,7 +133,7 @@ func validateMessage(evm *gethvm.EVM, call *gethvm.NativeCall) ([]byte, error) {
 
 // calculateChecksum implements calculateChecksum(Identifier,bytes32) (pure).
 func calculateChecksum(_ *gethvm.EVM, call *gethvm.NativeCall) ([]byte, error) {
-	if !call.Value.IsZero() {
+	if hasValue(call) {
 		return nil, gethvm.ErrExecutionReverted
 	}
 	msg, revert, ok := decodeArgs(call.Input)
@@ -142,6 +143,10 @@ func calculateChecksum(_ *gethvm.EVM, call *gethvm.NativeCall) ([]byte, error) {
 	checksum := message.Checksum(&msg.Identifier, msg.MsgHash)
 	return checksum.Bytes(), nil
 }
+
+// hasValue reports a non-zero msg.value (the inherited one under DELEGATECALL): both
+// functions are non-payable.
+func hasValue(call *gethvm.NativeCall) bool { return call.Value != nil && !call.Value.IsZero() }
 
 // isDeposit tells a deposit transaction the way the reference contract does: a positive base
 // fee with a zero gas price, which no user transaction can have.
