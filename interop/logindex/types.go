@@ -51,6 +51,10 @@ var (
 	ErrCorrupt = errors.New("logindex: data corruption")
 	// ErrEmpty: nothing is indexed for this chain yet.
 	ErrEmpty = errors.New("logindex: chain not indexed")
+	// ErrInvalidBlock: the appended block links to the head but is malformed (timestamp
+	// before the head's, too many logs, executing messages out of order or beyond the
+	// block's logs); nothing is stored. Unlike ErrParentMismatch a rewind does not help.
+	ErrInvalidBlock = errors.New("logindex: invalid block")
 )
 
 // Reader is the read side used by the message checker and the safety engine. Implementations
