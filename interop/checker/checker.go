@@ -25,6 +25,7 @@ import (
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/rpcerr"
 	"github.com/xgeth/xgeth/interop/rules"
@@ -61,7 +62,7 @@ type Config struct {
 // Checker checks executing messages against the dependency set, the timing rules and the
 // log index. It is safe for concurrent use; checks do not block each other.
 type Checker struct {
-	chains     Chains
+	chains     *depset.Set
 	indexes    Indexes
 	maxEntries int
 	log        log.Logger
@@ -75,8 +76,11 @@ type Checker struct {
 
 type viewBox struct{ v SafetyView }
 
-// New makes a checker over a dependency set and the log indexes of its chains.
-func New(chains Chains, indexes Indexes, cfg Config) *Checker {
+// New makes a checker over a dependency set and the log indexes of its chains. The set is
+// immutable; a node whose set changes builds a new checker. (It is the concrete
+// *depset.Set rather than an interface: a pointer handed to an interface method escapes,
+// which would cost the hot path an allocation per check.)
+func New(chains *depset.Set, indexes Indexes, cfg Config) *Checker {
 	if chains == nil || indexes == nil {
 		panic("checker: nil dependency set or indexes")
 	}
@@ -107,10 +111,6 @@ func (c *Checker) SetSafetyView(v SafetyView) {
 	}
 	c.view.Store(&viewBox{v})
 }
-
-// maxPooledBuf is the largest parse buffer kept for reuse (in accesses); a rare huge list
-// does not pin its buffer.
-const maxPooledBuf = 256
 
 // CheckAccessList checks the executing messages declared by entries (the CrossL2Inbox
 // storage keys of one transaction, concatenated in order as accesslist.InboxKeys returns
@@ -155,7 +155,7 @@ func (c *Checker) CheckAccessList(ctx context.Context, entries []common.Hash, mi
 		return nil
 	}
 	var start time.Time
-	if metrics.Enabled() {
+	if metrics.Enabled() && sampleLatency() {
 		start = time.Now()
 	}
 	r, err := c.checkList(ctx, entries, minSafety, &desc)
@@ -197,7 +197,9 @@ func (c *Checker) checkList(ctx context.Context, entries []common.Hash, minSafet
 	bufp := c.bufs.Get().(*[]accesslist.Access)
 	accesses, perr := accesslist.AppendParsed((*bufp)[:0], entries)
 	defer func() {
-		if cap(accesses) <= maxPooledBuf {
+		// Keep buffers up to the most a capped list can hold (two entries per message);
+		// the pool drops them at GC.
+		if cap(accesses) <= c.maxEntries/2 {
 			*bufp = accesses[:0]
 			c.bufs.Put(bufp)
 		}
@@ -222,28 +224,35 @@ func (c *Checker) checkList(ctx context.Context, entries []common.Hash, minSafet
 		}
 	}
 	// 6: lookups.
+	n, r, err := c.lookupAll(ctx, accesses, minSafety, view)
+	checkedMessages.Inc(int64(n))
+	return r, err
+}
+
+// lookupAll runs the index checks of step 6 over accesses; n is how many messages it
+// looked up.
+func (c *Checker) lookupAll(ctx context.Context, accesses []accesslist.Access, minSafety safety.Level, view SafetyView) (n int, r reason, err *rpcerr.Error) {
 	for i := range accesses {
 		if i%64 == 0 {
 			if err := ctx.Err(); err != nil {
-				return reasonCanceled, ErrCanceled.Wrap(err)
+				return i, reasonCanceled, ErrCanceled.Wrap(err)
 			}
 		}
 		a := &accesses[i]
-		checkedMessages.Inc(1)
 		ref, logHash, r, err := c.lookup(&a.ChainID, a.BlockNumber, a.LogIndex, a.Timestamp)
 		if err != nil {
-			return r, at(i, a, err)
+			return i + 1, r, at(i, a, err)
 		}
 		if !a.Matches(logHash) {
-			return reasonChecksum, at(i, a, ErrChecksumMismatch.Withf("declared %s", a.Checksum.Hex()))
+			return i + 1, reasonChecksum, at(i, a, ErrChecksumMismatch.Withf("declared %s", a.Checksum.Hex()))
 		}
 		if minSafety > safety.Unsafe && view != nil {
 			if r, err := reached(view, &a.ChainID, ref, minSafety); err != nil {
-				return r, at(i, a, err)
+				return i + 1, r, at(i, a, err)
 			}
 		}
 	}
-	return reasonOK, nil
+	return len(accesses), reasonOK, nil
 }
 
 // lookup finds the log at (number, logIndex) of chain in the index and checks the block's

@@ -2,23 +2,9 @@ package checker
 
 import (
 	"github.com/holiman/uint256"
-	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/safety"
 )
-
-// Chains is the dependency set as the checker sees it; *depset.Set implements it. It is
-// read on every check, so implementations answer from memory, are safe for concurrent use
-// and do not allocate. A set is immutable: to change the set, build a new checker (or a
-// new set behind an implementation that swaps whole sets atomically), never edit one chain
-// while checks run.
-type Chains interface {
-	// Chain is the member with the given ID; ok is false for a chain outside the set.
-	Chain(id *uint256.Int) (c depset.Chain, ok bool)
-	// ExpiryWindow is how long (seconds) after its timestamp an initiating message may be
-	// executed (params.MessageExpiryWindow unless the set overrides it).
-	ExpiryWindow() uint64
-}
 
 // Indexes gives the checker the log index of each chain of the dependency set. A chain of
 // the set without an index (not opened yet) is "not indexed": the checker answers
