@@ -132,7 +132,9 @@ func (c *Checker) SetSafetyView(v SafetyView) {
 //     rules.CheckTiming with desc's timestamp and timeout
 //  6. per message, against the index of the initiating chain: the chain is indexed
 //     (ErrNotIndexed), the block is (ErrBlockNotIndexed above the head, ErrBlockPruned
-//     below the oldest retained block), its timestamp matches (ErrTimestampMismatch), the
+//     below the oldest retained block), its timestamp matches (ErrTimestampMismatch, also
+//     for a block above the head declared no later than the head: heights and
+//     timestamps rise together, so that block cannot have that timestamp), the
 //     log exists (ErrLogNotFound), the checksum recomputed from the stored log hash equals
 //     the declared one (ErrChecksumMismatch), and the block has reached minSafety
 //     (ErrSafetyNotReached).
@@ -277,11 +279,19 @@ func (c *Checker) lookup(chain *uint256.Int, number uint64, logIndex uint32, tim
 	case errors.Is(err, logindex.ErrEmpty):
 		return ref, common.Hash{}, reasonNotIndexed, ErrNotIndexed.Wrap(err)
 	case errors.Is(err, logindex.ErrFuture):
-		head := "nothing indexed"
-		if h, ok := idx.Head(); ok {
-			head = fmt.Sprintf("indexed head %d", h.Number)
+		h, ok := idx.Head()
+		if !ok {
+			return ref, common.Hash{}, reasonBlockFuture, ErrBlockNotIndexed.With("nothing indexed")
 		}
-		return ref, common.Hash{}, reasonBlockFuture, ErrBlockNotIndexed.With(head)
+		// L2 timestamps are a function of the height (fixed block time), so a block above
+		// the head is later than the head on every fork: a declared timestamp at or
+		// before the head's is already a definitive mismatch. Without this, an invented
+		// block number far ahead would stay "no verdict yet" (and pooled) forever.
+		if timestamp <= h.Timestamp {
+			return ref, common.Hash{}, reasonTimestamp, ErrTimestampMismatch.Withf(
+				"block %d is above the indexed head %d, whose timestamp %d is not before the declared one", number, h.Number, h.Timestamp)
+		}
+		return ref, common.Hash{}, reasonBlockFuture, ErrBlockNotIndexed.Withf("indexed head %d", h.Number)
 	case errors.Is(err, logindex.ErrPruned):
 		first := "nothing retained"
 		if f, ok := idx.First(); ok {

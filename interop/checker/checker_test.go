@@ -280,6 +280,21 @@ func TestCheckAccessListIndex(t *testing.T) {
 			want: ErrBlockNotIndexed, also: rpcerr.Future, noVerdict: true, says: "indexed head 40",
 		},
 		{
+			name: "above the head with the head's timestamp: definitive", lookups: true,
+			entries: enc(withTS(chainA, headBlock+1, 0, blockTS(headBlock))), desc: desc(nextTS),
+			want: ErrTimestampMismatch, also: rpcerr.Conflict, says: "above the indexed head 40",
+		},
+		{
+			name: "far above the head with an old timestamp: definitive", lookups: true,
+			entries: enc(withTS(chainA, 1<<40, 0, blockTS(20))), desc: desc(nextTS),
+			want: ErrTimestampMismatch,
+		},
+		{
+			name: "above the head, one second after the head's timestamp: no verdict yet", lookups: true,
+			entries: enc(withTS(chainA, headBlock+1, 0, blockTS(headBlock)+1)), desc: desc(nextTS),
+			want: ErrBlockNotIndexed, noVerdict: true,
+		},
+		{
 			name: "pruned block", entries: enc(accessAt(chainB, prunedBelow-1, 0)), desc: desc(nextTS), lookups: true,
 			want: ErrBlockPruned, also: rpcerr.OutOfScope, says: "oldest retained block 20",
 		},

@@ -83,6 +83,15 @@ func TestVerifyBlockExecMsgs(t *testing.T) {
 		{name: "timestamp mismatch", chain: chainB, block: execBlock(30, wrongTS), status: Invalid, msg: 0, want: ErrTimestampMismatch},
 		{name: "log index beyond the block's logs", chain: chainB, block: execBlock(30, msgAt(chainA, 20, logsPerBlock)), status: Invalid, msg: 0, want: ErrLogNotFound},
 		{name: "source block not indexed yet", chain: chainB, block: execBlock(headBlock+2, future), status: Unknown, msg: 0, want: ErrBlockNotIndexed},
+		{
+			name: "source block above the head declared at the head's timestamp", chain: chainB,
+			block: execBlock(headBlock+2, func() message.Message {
+				m := msgAt(chainA, headBlock+1, 0)
+				m.Identifier.Timestamp = blockTS(headBlock)
+				return m
+			}()),
+			status: Invalid, msg: 0, want: ErrTimestampMismatch,
+		},
 		{name: "source chain without index", chain: chainB, block: execBlock(30, msgAt(chainC, 20, 0)), status: Unknown, msg: 0, want: ErrNotIndexed},
 		{name: "source chain empty", chain: chainB, block: execBlock(30, msgAt(chainE, 20, 0)), status: Unknown, msg: 0, want: ErrNotIndexed},
 		{name: "source block pruned", chain: chainA, block: func() *logindex.Block {
