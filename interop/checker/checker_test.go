@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
 	"github.com/xgeth/xgeth/interop/depset"
@@ -542,11 +543,12 @@ func TestTimingVectors(t *testing.T) {
 			}
 			id := message.Identifier{Origin: common.Address{1}, BlockNumber: 7, LogIndex: 0, Timestamp: c.Init, ChainID: chainA}
 			msgHash := common.Hash{2}
-			idx := &memIndex{calls: new(atomic.Int64), blocks: []*logindex.Block{{
+			calls := new(atomic.Int64)
+			idx := openIndex(t, memorydb.New(), chainA, calls, &logindex.Block{
 				BlockRef:  logindex.BlockRef{Number: 7, Timestamp: c.Init},
 				LogHashes: []common.Hash{message.LogHash(id.Origin, msgHash)},
-			}}}
-			ck := New(set, &indexes{byChain: map[uint256.Int]*memIndex{chainA: idx}, calls: idx.calls}, Config{})
+			})
+			ck := New(set, &indexes{byChain: map[uint256.Int]*reader{chainA: idx}, calls: calls}, Config{})
 			d := ExecutingDescriptor{ChainID: chainA, Timestamp: c.Exec}
 			if c.Timeout != nil {
 				d.Timeout = *c.Timeout

@@ -3,12 +3,15 @@ package checker
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
@@ -18,91 +21,59 @@ import (
 	"github.com/xgeth/xgeth/interop/safety"
 )
 
-// memIndex is an in-memory logindex.Reader for the tests, standing in for the real index
-// until logindex.Open over a memory database is available. Blocks are contiguous from
-// first to head, as in the real index.
-type memIndex struct {
-	mu      sync.RWMutex
-	blocks  []*logindex.Block // blocks[i].Number == first+i
-	corrupt map[uint64]bool   // lookups of these blocks report ErrCorrupt
-	calls   *atomic.Int64     // every Reader call, shared by the indexes of a test
+// reader is the real log index of one chain wrapped to count every Reader call (shared
+// by all chains of a test world, so a test can assert that a check made no lookup) and
+// to inject corruption at chosen block numbers.
+type reader struct {
+	*logindex.ChainIndex
+	calls   *atomic.Int64
+	corrupt map[uint64]bool
 }
 
-func (m *memIndex) get(number uint64) (*logindex.Block, error) {
-	if len(m.blocks) == 0 {
-		return nil, logindex.ErrEmpty
+func (r *reader) injected(number uint64) error {
+	if r.corrupt[number] {
+		return fmt.Errorf("%w: record of block %d (injected)", logindex.ErrCorrupt, number)
 	}
-	first := m.blocks[0].Number
-	switch {
-	case number < first:
-		return nil, logindex.ErrPruned
-	case number-first >= uint64(len(m.blocks)):
-		return nil, logindex.ErrFuture
-	case m.corrupt[number]:
-		return nil, logindex.ErrCorrupt
-	}
-	return m.blocks[number-first], nil
+	return nil
 }
 
-func (m *memIndex) Head() (logindex.BlockRef, bool) {
-	m.calls.Add(1)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if len(m.blocks) == 0 {
-		return logindex.BlockRef{}, false
-	}
-	return m.blocks[len(m.blocks)-1].BlockRef, true
+func (r *reader) Head() (logindex.BlockRef, bool) {
+	r.calls.Add(1)
+	return r.ChainIndex.Head()
 }
 
-func (m *memIndex) First() (logindex.BlockRef, bool) {
-	m.calls.Add(1)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if len(m.blocks) == 0 {
-		return logindex.BlockRef{}, false
-	}
-	return m.blocks[0].BlockRef, true
+func (r *reader) First() (logindex.BlockRef, bool) {
+	r.calls.Add(1)
+	return r.ChainIndex.First()
 }
 
-func (m *memIndex) BlockRef(number uint64) (logindex.BlockRef, error) {
-	m.calls.Add(1)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b, err := m.get(number)
-	if err != nil {
+func (r *reader) BlockRef(number uint64) (logindex.BlockRef, error) {
+	r.calls.Add(1)
+	if err := r.injected(number); err != nil {
 		return logindex.BlockRef{}, err
 	}
-	return b.BlockRef, nil
+	return r.ChainIndex.BlockRef(number)
 }
 
-func (m *memIndex) LogHash(number uint64, logIndex uint32) (logindex.BlockRef, common.Hash, error) {
-	m.calls.Add(1)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b, err := m.get(number)
-	if err != nil {
+func (r *reader) LogHash(number uint64, logIndex uint32) (logindex.BlockRef, common.Hash, error) {
+	r.calls.Add(1)
+	if err := r.injected(number); err != nil {
 		return logindex.BlockRef{}, common.Hash{}, err
 	}
-	if uint64(logIndex) >= uint64(len(b.LogHashes)) {
-		return b.BlockRef, common.Hash{}, logindex.ErrLogNotFound
-	}
-	return b.BlockRef, b.LogHashes[logIndex], nil
+	return r.ChainIndex.LogHash(number, logIndex)
 }
 
-func (m *memIndex) ExecMsgs(number uint64) ([]logindex.ExecMsg, error) {
-	m.calls.Add(1)
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	b, err := m.get(number)
-	if err != nil {
+func (r *reader) ExecMsgs(number uint64) ([]logindex.ExecMsg, error) {
+	r.calls.Add(1)
+	if err := r.injected(number); err != nil {
 		return nil, err
 	}
-	return b.ExecMsgs, nil
+	return r.ChainIndex.ExecMsgs(number)
 }
 
-// indexes maps chains to their memIndex and counts Index calls in the same counter.
+// indexes maps chains to their index and counts Index calls in the same counter.
 type indexes struct {
-	byChain map[uint256.Int]*memIndex
+	byChain map[uint256.Int]*reader
 	calls   *atomic.Int64
 }
 
@@ -115,12 +86,29 @@ func (x *indexes) Index(chain *uint256.Int) (logindex.Reader, bool) {
 	return idx, true
 }
 
+// openIndex opens the real index of chain over db (one store shared by the chains of a
+// world, as in a node) and appends blocks.
+func openIndex(t testing.TB, db ethdb.KeyValueStore, chain uint256.Int, calls *atomic.Int64, blocks ...*logindex.Block) *reader {
+	t.Helper()
+	x, err := logindex.Open(db, &chain, logindex.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks {
+		if err := x.Append(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &reader{ChainIndex: x, calls: calls, corrupt: map[uint64]bool{}}
+}
+
 // The test world. Chain A and B (and the big chain, whose ID needs the chain-ID
 // extension) activate at activationTime with a block time of 2 s: block n has timestamp
 // genesisTime + 2n, the activation block is block activationBlock, and the first block
 // that may initiate or execute messages is activationBlock+1. Every chain's index holds
-// blocks up to headBlock; chain B's index has pruned the blocks below prunedBelow. Chain
-// C is in the set but has no index; chain E is in the set with an empty index.
+// blocks up to headBlock in the real logindex over one memory database; chain B's index
+// starts at prunedBelow (the blocks below are "pruned"). Chain C is in the set but has no
+// index; chain E is in the set with an empty index.
 const (
 	genesisTime     = 1_000_000
 	blockTime       = 2
@@ -225,19 +213,20 @@ func newWorldWindow(t testing.TB, cfg Config, window uint64) *world {
 		t.Fatal(err)
 	}
 	calls := new(atomic.Int64)
-	idx := &indexes{byChain: map[uint256.Int]*memIndex{}, calls: calls}
+	db := memorydb.New()
+	idx := &indexes{byChain: map[uint256.Int]*reader{}, calls: calls}
 	for _, id := range []uint256.Int{chainA, chainB, chainBig} {
-		m := &memIndex{calls: calls, corrupt: map[uint64]bool{}}
 		first := uint64(0)
 		if id == chainB {
-			first = prunedBelow
+			first = prunedBelow // the first block of an empty index may have any number
 		}
+		var blocks []*logindex.Block
 		for n := first; n <= headBlock; n++ {
-			m.blocks = append(m.blocks, testBlock(&id, n))
+			blocks = append(blocks, testBlock(&id, n))
 		}
-		idx.byChain[id] = m
+		idx.byChain[id] = openIndex(t, db, id, calls, blocks...)
 	}
-	idx.byChain[chainE] = &memIndex{calls: calls}
+	idx.byChain[chainE] = openIndex(t, db, chainE, calls)
 	if cfg.Logger == nil {
 		cfg.Logger = log.NewLogger(log.DiscardHandler())
 	}
