@@ -8,7 +8,7 @@ for dir in $(go list -f '{{.Dir}}' ./...); do
 	for f in $(grep -l '^func Fuzz' "$dir"/*_test.go 2>/dev/null || true); do
 		for target in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
 			echo "fuzz: $pkg $target ($fuzztime)"
-			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime 5s "$pkg"
 		done
 	done
 done

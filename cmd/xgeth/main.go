@@ -25,7 +25,7 @@ func newApp() *cli.App {
 			setupLogging(ctx.Int(verbosityFlag.Name))
 			return nil
 		},
-		Commands: []*cli.Command{devnetCommand},
+		Commands: []*cli.Command{devnetCommand, interopCommand},
 	}
 }
 

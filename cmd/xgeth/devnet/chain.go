@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"path/filepath"
 	"sync"
 	"time"
@@ -19,6 +20,8 @@ import (
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
+	xparams "github.com/xgeth/xgeth/params"
+	xvm "github.com/xgeth/xgeth/vm"
 )
 
 // chainSpec says how to run one devnet chain.
@@ -77,6 +80,12 @@ func startChain(spec chainSpec) (*Chain, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
+	}
+	// Devnet chains run the interop predeploys natively.
+	xvm.Install()
+	if err := xparams.RegisterChainExtras(new(big.Int).SetUint64(spec.ChainID), xparams.ChainExtras{NativeInteropPredeploys: true}); err != nil {
+		stack.Close()
+		return nil, err
 	}
 	cfg := ethconfig.Defaults
 	cfg.Genesis = Genesis(spec.ChainID, spec.GenesisTime, spec.Accounts)

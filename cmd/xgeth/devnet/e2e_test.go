@@ -1,0 +1,192 @@
+package devnet_test
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
+	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/event"
+	"github.com/xgeth/xgeth/interop/message"
+	xparams "github.com/xgeth/xgeth/params"
+	xvm "github.com/xgeth/xgeth/vm"
+)
+
+// emitterRuntime emits LOG1(topic = emitterTopic, data = calldata) on every call.
+var (
+	emitterTopic   = crypto.Keccak256Hash([]byte("xgeth e2e ping"))
+	emitterRuntime = append(append([]byte{0x36, 0x5f, 0x5f, 0x37, 0x7f}, emitterTopic[:]...), 0x36, 0x5f, 0xa1, 0x00)
+	// emitterInit copies the runtime code (which follows these 10 bytes) to memory and returns it.
+	emitterInit = append([]byte{0x60, byte(len(emitterRuntime)), 0x60, 0x0a, 0x5f, 0x39, 0x60, byte(len(emitterRuntime)), 0x5f, 0xf3}, emitterRuntime...)
+
+	validateMessageSelector = []byte{0xab, 0x4d, 0x6f, 0x75}
+)
+
+// TestDevnetCrossChainMessage runs the whole walking skeleton through real JSON-RPC: a log
+// emitted on chain 901 is executed on chain 902 through the native CrossL2Inbox, and only
+// when the transaction declares it correctly in its access list.
+func TestDevnetCrossChainMessage(t *testing.T) {
+	cfg := devnet.DefaultConfig()
+	cfg.BasePort = 0 // free ports
+	cfg.BlockTime = time.Second
+	d, err := devnet.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+
+	src, err := ethclient.DialContext(ctx, d.Chains[0].HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := ethclient.DialContext(ctx, d.Chains[1].WSEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	for _, c := range []*ethclient.Client{src, dst} {
+		if id, err := c.ChainID(ctx); err != nil {
+			t.Fatal(err)
+		} else if id.Uint64() != d.Chains[0].ID && id.Uint64() != d.Chains[1].ID {
+			t.Fatalf("unexpected chain ID %v", id)
+		}
+	}
+	user := d.Accounts[0]
+
+	// Initiating message on 901: deploy the emitter, then call it.
+	deploy := sendTx(ctx, t, src, user, nil, emitterInit, nil, 200_000)
+	if deploy.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("emitter deployment failed")
+	}
+	payload := []byte("hello from 901")
+	emit := sendTx(ctx, t, src, user, &deploy.ContractAddress, payload, nil, 100_000)
+	if emit.Status != types.ReceiptStatusSuccessful || len(emit.Logs) != 1 {
+		t.Fatalf("emit: status %d, %d logs", emit.Status, len(emit.Logs))
+	}
+	lg := emit.Logs[0]
+	header, err := src.HeaderByHash(ctx, lg.BlockHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := message.Identifier{Origin: lg.Address, BlockNumber: lg.BlockNumber, LogIndex: uint32(lg.Index), Timestamp: header.Time}
+	id.ChainID.SetUint64(d.Chains[0].ID)
+	msgHash := message.PayloadHash(lg.Topics, lg.Data)
+	checksum := message.Checksum(&id, msgHash)
+	calldata := append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(&id)...), msgHash[:]...)
+	inbox := xparams.CrossL2InboxAddress
+
+	acc := accesslist.Access{BlockNumber: id.BlockNumber, Timestamp: id.Timestamp, LogIndex: id.LogIndex, ChainID: id.ChainID, Checksum: checksum}
+	declared := types.AccessList{{Address: inbox, StorageKeys: accesslist.Encode([]accesslist.Access{acc})}}
+
+	// eth_call and eth_estimateGas agree with block execution.
+	call := ethereum.CallMsg{From: user.Address, To: &inbox, Data: calldata, AccessList: declared}
+	if _, err := dst.CallContract(ctx, call, nil); err != nil {
+		t.Fatalf("eth_call with the access list: %v", err)
+	}
+	gas, err := dst.EstimateGas(ctx, call)
+	if err != nil {
+		t.Fatalf("eth_estimateGas with the access list: %v", err)
+	}
+	undeclared := call
+	undeclared.AccessList = nil
+	notInAccessList := hexutil.Encode(crypto.Keccak256([]byte("NotInAccessList()"))[:4])
+	var revert rpc.DataError
+	if _, err := dst.CallContract(ctx, undeclared, nil); !errors.As(err, &revert) || revert.ErrorData() != notInAccessList {
+		t.Fatalf("eth_call without the access list: want a NotInAccessList() (%s) revert, got %v", notInAccessList, err)
+	}
+	if _, err := dst.EstimateGas(ctx, undeclared); err == nil {
+		t.Fatal("eth_estimateGas without the access list succeeded")
+	}
+
+	// Declared correctly: executes and emits ExecutingMessage.
+	ok := sendTx(ctx, t, dst, user, &inbox, calldata, declared, gas)
+	if ok.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("validateMessage with the right access list failed")
+	}
+	// The block charges the intrinsic gas plus CrossL2Inbox's fixed, documented cost; the
+	// estimate (a binary search with geth's error margin) must be enough for it.
+	intrinsic, err := core.IntrinsicGas(calldata, declared, nil, false, true, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := intrinsic + xvm.ValidateMessageGas; ok.GasUsed != want {
+		t.Errorf("gas used %d, want intrinsic %d + validateMessage %d = %d", ok.GasUsed, intrinsic, xvm.ValidateMessageGas, want)
+	}
+	if gas < ok.GasUsed {
+		t.Errorf("eth_estimateGas said %d, below the %d the block used", gas, ok.GasUsed)
+	}
+	if len(ok.Logs) != 1 {
+		t.Fatalf("want 1 ExecutingMessage log, got %d", len(ok.Logs))
+	}
+	got, err := event.DecodeExecutingMessage(ok.Logs[0])
+	if err != nil {
+		t.Fatalf("decoding the ExecutingMessage log: %v", err)
+	}
+	if got.MsgHash != msgHash || got.Identifier != id {
+		t.Fatalf("ExecutingMessage: got %+v, want identifier %+v msgHash %s", got, id, msgHash)
+	}
+
+	// Not declared: reverts.
+	if r := sendTx(ctx, t, dst, user, &inbox, calldata, nil, gas); r.Status != types.ReceiptStatusFailed || len(r.Logs) != 0 {
+		t.Fatalf("without the access list: status %d, %d logs; want a revert", r.Status, len(r.Logs))
+	}
+	// Declared with a wrong checksum: reverts.
+	wrong := acc
+	wrong.Checksum[31] ^= 1
+	bad := types.AccessList{{Address: inbox, StorageKeys: accesslist.Encode([]accesslist.Access{wrong})}}
+	if r := sendTx(ctx, t, dst, user, &inbox, calldata, bad, gas); r.Status != types.ReceiptStatusFailed || len(r.Logs) != 0 {
+		t.Fatalf("with a wrong checksum: status %d, %d logs; want a revert", r.Status, len(r.Logs))
+	}
+	// The message is about a different log index: the declared checksum no longer matches.
+	other := id
+	other.LogIndex++
+	otherData := append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(&other)...), msgHash[:]...)
+	if r := sendTx(ctx, t, dst, user, &inbox, otherData, declared, gas); r.Status != types.ReceiptStatusFailed {
+		t.Fatal("a call for another identifier passed with this identifier's access list")
+	}
+}
+
+// sendTx signs and sends a dynamic-fee transaction, then waits for its receipt.
+func sendTx(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Account, to *common.Address, data []byte, al types.AccessList, gas uint64) *types.Receipt {
+	t.Helper()
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nonce, err := c.PendingNonceAt(ctx, from.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := types.MustSignNewTx(from.Key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
+		ChainID: chainID, Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000),
+		Gas: gas, To: to, Data: data, AccessList: al,
+	})
+	if err := c.SendTransaction(ctx, tx); err != nil {
+		t.Fatalf("sending tx %d: %v", nonce, err)
+	}
+	for {
+		r, err := c.TransactionReceipt(ctx, tx.Hash())
+		if err == nil {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no receipt for tx %d (%s) on chain %v: %v", nonce, tx.Hash(), chainID, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

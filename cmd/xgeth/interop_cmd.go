@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/urfave/cli/v2"
+	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/event"
+	"github.com/xgeth/xgeth/interop/message"
+)
+
+var (
+	interopRPCFlag = &cli.StringFlag{Name: "rpc", Usage: "JSON-RPC URL of the chain that emitted the log", Required: true}
+	interopTxFlag  = &cli.StringFlag{Name: "tx", Usage: "hash of the transaction that emitted the log", Required: true}
+	interopLogFlag = &cli.UintFlag{Name: "log", Usage: "position of the log among the transaction's logs"}
+)
+
+var interopCommand = &cli.Command{
+	Name:  "interop",
+	Usage: "Interop developer tools",
+	Subcommands: []*cli.Command{{
+		Name:  "message",
+		Usage: "Print what executing a log as a cross-chain message needs: identifier, msgHash, access list, calldata",
+		Description: `Reads the receipt of --tx over --rpc and prints, as JSON, the identifier of its --log-th
+log, the message hash, the CrossL2Inbox access list that declares it and the calldata of
+CrossL2Inbox.validateMessage for it.`,
+		Flags:  []cli.Flag{interopRPCFlag, interopTxFlag, interopLogFlag},
+		Action: interopMessage,
+	}},
+}
+
+// preparedMessage is what `xgeth interop message` prints.
+type preparedMessage struct {
+	Identifier struct {
+		Origin      common.Address `json:"origin"`
+		BlockNumber hexutil.Uint64 `json:"blockNumber"`
+		LogIndex    hexutil.Uint64 `json:"logIndex"`
+		Timestamp   hexutil.Uint64 `json:"timestamp"`
+		ChainID     *hexutil.Big   `json:"chainId"`
+	} `json:"identifier"`
+	MsgHash    common.Hash      `json:"msgHash"`
+	Checksum   common.Hash      `json:"checksum"`
+	AccessList types.AccessList `json:"accessList"`
+	Calldata   hexutil.Bytes    `json:"calldata"`
+}
+
+func interopMessage(ctx *cli.Context) error {
+	var txHash common.Hash
+	if err := txHash.UnmarshalText([]byte(ctx.String(interopTxFlag.Name))); err != nil {
+		return fmt.Errorf("--%s: want a 0x-prefixed 32-byte hash: %v", interopTxFlag.Name, err)
+	}
+	c, cancel := context.WithTimeout(ctx.Context, 30*time.Second)
+	defer cancel()
+	client, err := ethclient.DialContext(c, ctx.String(interopRPCFlag.Name))
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	chainID, err := client.ChainID(c)
+	if err != nil {
+		return fmt.Errorf("eth_chainId: %w", err)
+	}
+	receipt, err := client.TransactionReceipt(c, txHash)
+	if err != nil {
+		return fmt.Errorf("receipt of %s: %w", txHash, err)
+	}
+	n := ctx.Uint(interopLogFlag.Name)
+	if n >= uint(len(receipt.Logs)) {
+		return fmt.Errorf("transaction %s emitted %d logs, no log %d", txHash, len(receipt.Logs), n)
+	}
+	lg := receipt.Logs[n]
+	header, err := client.HeaderByHash(c, lg.BlockHash)
+	if err != nil {
+		return fmt.Errorf("block %s: %w", lg.BlockHash, err)
+	}
+	msg := message.Message{
+		Identifier: message.Identifier{Origin: lg.Address, BlockNumber: lg.BlockNumber, LogIndex: uint32(lg.Index), Timestamp: header.Time},
+		MsgHash:    message.PayloadHash(lg.Topics, lg.Data),
+	}
+	msg.Identifier.ChainID.SetFromBig(chainID)
+	out := prepare(&msg)
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// validateMessageSelector is CrossL2Inbox.validateMessage((address,uint256,uint256,uint256,uint256),bytes32).
+var validateMessageSelector = []byte{0xab, 0x4d, 0x6f, 0x75}
+
+func prepare(msg *message.Message) *preparedMessage {
+	id := &msg.Identifier
+	out := new(preparedMessage)
+	out.Identifier.Origin = id.Origin
+	out.Identifier.BlockNumber = hexutil.Uint64(id.BlockNumber)
+	out.Identifier.LogIndex = hexutil.Uint64(id.LogIndex)
+	out.Identifier.Timestamp = hexutil.Uint64(id.Timestamp)
+	out.Identifier.ChainID = (*hexutil.Big)(id.ChainID.ToBig())
+	out.MsgHash = msg.MsgHash
+	out.Checksum = message.Checksum(id, msg.MsgHash)
+	out.AccessList = accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(id, msg.MsgHash)})
+	out.Calldata = append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(id)...), msg.MsgHash[:]...)
+	return out
+}
