@@ -131,8 +131,8 @@ func (c *Checker) SetSafetyView(v SafetyView) {
 //     timestamp after its chain's activation block (rules.ErrInitBeforeActivation),
 //     rules.CheckTiming with desc's timestamp and timeout
 //  6. per message, against the index of the initiating chain: the chain is indexed
-//     (ErrNotIndexed), the block is (ErrBlockNotIndexed above the head, ErrBlockPruned
-//     below the oldest retained block), its timestamp matches (ErrTimestampMismatch, also
+//     (ErrNotIndexed), the block is (ErrBlockNotIndexed above the head; ErrBlockPruned
+//     below the oldest retained block, definitive: see its doc), its timestamp matches (ErrTimestampMismatch, also
 //     for a block above the head declared no later than the head: heights and
 //     timestamps rise together, so that block cannot have that timestamp), the
 //     log exists (ErrLogNotFound), the checksum recomputed from the stored log hash equals

@@ -570,3 +570,28 @@ func TestTimingVectors(t *testing.T) {
 		})
 	}
 }
+
+// TestVerdictArrives is the pool's re-validation: a message of a block the index has not
+// reached is "no verdict yet"; once the follower appends the block it is valid. Over an
+// IndexSet of the real indexes, as a node wires it.
+func TestVerdictArrives(t *testing.T) {
+	w := newWorld(t, Config{})
+	set := IndexSet{}
+	for id, r := range w.idx.byChain {
+		set[id] = r.ChainIndex
+	}
+	ck := New(w.set, set, Config{})
+	entries := enc(accessAt(chainA, headBlock+1, 2))
+	d := desc(blockTS(headBlock + 2))
+	err := ck.CheckAccessList(context.Background(), entries, safety.CrossUnsafe, d)
+	checkOutcome(t, err, ErrBlockNotIndexed, rpcerr.Future, true, "")
+	if err := w.idx.byChain[chainA].Append(testBlock(&chainA, headBlock+1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ck.CheckAccessList(context.Background(), entries, safety.CrossUnsafe, d); err != nil {
+		t.Fatalf("still rejected after the block was indexed: %v", err)
+	}
+	// A chain the set has but the IndexSet lacks is not indexed.
+	err = ck.CheckAccessList(context.Background(), enc(accessAt(chainC, 20, 0)), safety.Unsafe, d)
+	checkOutcome(t, err, ErrNotIndexed, rpcerr.Uninitialized, true, "no index opened")
+}

@@ -13,6 +13,17 @@ type Indexes interface {
 	Index(chain *uint256.Int) (logindex.Reader, bool)
 }
 
+// IndexSet is an Indexes over a fixed map from chain ID to index, for a node that opens
+// the indexes of every chain of its set at start-up. It must not be modified once the
+// checker uses it.
+type IndexSet map[uint256.Int]logindex.Reader
+
+// Index implements Indexes.
+func (s IndexSet) Index(chain *uint256.Int) (logindex.Reader, bool) {
+	r, ok := s[*chain]
+	return r, ok
+}
+
 // SafetyView tells the checker how far each chain has progressed at a safety level above
 // local-unsafe. It is the seam to the cross-safety engine; the checker never computes
 // safety itself.
