@@ -8,13 +8,10 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/urfave/cli/v2"
-	"github.com/xgeth/xgeth/interop/accesslist"
-	"github.com/xgeth/xgeth/interop/event"
 	"github.com/xgeth/xgeth/interop/message"
+	"github.com/xgeth/xgeth/interop/rpcapi"
 )
 
 var (
@@ -35,21 +32,6 @@ CrossL2Inbox.validateMessage for it.`,
 		Flags:  []cli.Flag{interopRPCFlag, interopTxFlag, interopLogFlag},
 		Action: interopMessage,
 	}},
-}
-
-// preparedMessage is what `xgeth interop message` prints.
-type preparedMessage struct {
-	Identifier struct {
-		Origin      common.Address `json:"origin"`
-		BlockNumber hexutil.Uint64 `json:"blockNumber"`
-		LogIndex    hexutil.Uint64 `json:"logIndex"`
-		Timestamp   hexutil.Uint64 `json:"timestamp"`
-		ChainID     *hexutil.Big   `json:"chainId"`
-	} `json:"identifier"`
-	MsgHash    common.Hash      `json:"msgHash"`
-	Checksum   common.Hash      `json:"checksum"`
-	AccessList types.AccessList `json:"accessList"`
-	Calldata   hexutil.Bytes    `json:"calldata"`
 }
 
 func interopMessage(ctx *cli.Context) error {
@@ -86,26 +68,8 @@ func interopMessage(ctx *cli.Context) error {
 		MsgHash:    message.PayloadHash(lg.Topics, lg.Data),
 	}
 	msg.Identifier.ChainID.SetFromBig(chainID)
-	out := prepare(&msg)
+	out := rpcapi.Prepare(&msg)
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
-}
-
-// validateMessageSelector is CrossL2Inbox.validateMessage((address,uint256,uint256,uint256,uint256),bytes32).
-var validateMessageSelector = []byte{0xab, 0x4d, 0x6f, 0x75}
-
-func prepare(msg *message.Message) *preparedMessage {
-	id := &msg.Identifier
-	out := new(preparedMessage)
-	out.Identifier.Origin = id.Origin
-	out.Identifier.BlockNumber = hexutil.Uint64(id.BlockNumber)
-	out.Identifier.LogIndex = hexutil.Uint64(id.LogIndex)
-	out.Identifier.Timestamp = hexutil.Uint64(id.Timestamp)
-	out.Identifier.ChainID = (*hexutil.Big)(id.ChainID.ToBig())
-	out.MsgHash = msg.MsgHash
-	out.Checksum = message.Checksum(id, msg.MsgHash)
-	out.AccessList = accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(id, msg.MsgHash)})
-	out.Calldata = append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(id)...), msg.MsgHash[:]...)
-	return out
 }

@@ -207,3 +207,7 @@ func NoVerdictYet(err error) bool {
 	code, ok := CodeOf(err)
 	return ok && (code == Future.code || code == Uninitialized.code)
 }
+
+// NoVerdictYet is the method form of the function NoVerdictYet, so code that cannot import
+// this package (op-geth's miner, through patch 0003) can ask an error for it.
+func (e *Error) NoVerdictYet() bool { return NoVerdictYet(e) }

@@ -1,0 +1,246 @@
+package rpcapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb/memorydb"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/logindex"
+	"github.com/xgeth/xgeth/interop/message"
+)
+
+const (
+	srcChain  = 901
+	dstChain  = 902
+	blockTime = 2
+	genesis   = 1_000_000
+)
+
+type noStatus struct{}
+
+func (noStatus) InteropStatus() []ChainStatus { return nil }
+
+// fixture serves the interop endpoint over real HTTP on 127.0.0.1, backed by a checker over
+// a log index of chain 901 holding blocks 1..3 (block 2 has three logs).
+type fixture struct {
+	client  *rpc.Client
+	checker *checker.Checker
+	msg     message.Message // log 1 of block 2 of chain 901
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	set, err := depset.New([]depset.Chain{
+		{ID: *uint256.NewInt(srcChain), ActivationTime: genesis, BlockTime: blockTime},
+		{ID: *uint256.NewInt(dstChain), ActivationTime: genesis, BlockTime: blockTime},
+	}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := logindex.Open(memorydb.New(), uint256.NewInt(srcChain), logindex.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{}
+	parent := common.Hash{}
+	for n := uint64(1); n <= 3; n++ {
+		b := &logindex.Block{BlockRef: logindex.BlockRef{Number: n, Hash: crypto.Keccak256Hash([]byte{byte(n)}), ParentHash: parent, Timestamp: genesis + n*blockTime}}
+		if n == 2 {
+			for i := uint32(0); i < 3; i++ {
+				msg := message.Message{
+					Identifier: message.Identifier{Origin: common.Address{0xaa, byte(i)}, BlockNumber: n, LogIndex: i, Timestamp: b.Timestamp},
+					MsgHash:    crypto.Keccak256Hash([]byte{byte(i)}),
+				}
+				msg.Identifier.ChainID.SetUint64(srcChain)
+				b.LogHashes = append(b.LogHashes, message.LogHash(msg.Identifier.Origin, msg.MsgHash))
+				if i == 1 {
+					f.msg = msg
+				}
+			}
+		}
+		if err := idx.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		parent = b.Hash
+	}
+	f.checker = checker.New(set, checker.IndexSet{*uint256.NewInt(srcChain): idx}, checker.Config{})
+	srv, err := InteropServer(f.checker, noStatus{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpSrv := httptest.NewServer(srv)
+	t.Cleanup(httpSrv.Close)
+	if !strings.HasPrefix(httpSrv.URL, "http://127.0.0.1:") {
+		t.Fatalf("test server not on loopback: %s", httpSrv.URL)
+	}
+	f.client, err = rpc.Dial(httpSrv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.client.Close)
+	return f
+}
+
+func (f *fixture) entries() []common.Hash {
+	return accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&f.msg.Identifier, f.msg.MsgHash)})
+}
+
+// call invokes method with params given as raw JSON and returns the JSON-RPC error code
+// (0 for success).
+func (f *fixture) call(t *testing.T, method string, params ...any) (int, error) {
+	t.Helper()
+	var out json.RawMessage
+	err := f.client.CallContext(context.Background(), &out, method, params...)
+	if err == nil {
+		if string(out) != "null" {
+			t.Fatalf("%s: want null, got %s", method, out)
+		}
+		return 0, nil
+	}
+	var rerr rpc.Error
+	if !errors.As(err, &rerr) {
+		t.Fatalf("%s: transport error %v", method, err)
+	}
+	return rerr.ErrorCode(), err
+}
+
+func raw(s string) json.RawMessage { return json.RawMessage(s) }
+
+func TestCheckAccessListOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	execTS := f.msg.Identifier.Timestamp + blockTime
+	descDec := raw(`{"chainID":"902","timestamp":"` + hex(execTS) + `","timeout":"0x15180"}`)
+	descHex := raw(`{"chainID":"0x386","timestamp":"` + hex(execTS) + `"}`)
+	descNum := raw(`{"chainID":902,"timestamp":"` + hex(execTS) + `"}`)
+
+	for _, method := range []string{"interop_checkAccessList", "supervisor_checkAccessList"} {
+		for _, desc := range []json.RawMessage{descDec, descHex, descNum} {
+			if code, err := f.call(t, method, f.entries(), "cross-unsafe", desc); code != 0 {
+				t.Errorf("%s %s: valid message refused: %v", method, desc, err)
+			}
+		}
+	}
+
+	wrong := f.entries()
+	wrong[1][31] ^= 1
+	unknown := f.msg
+	unknown.Identifier.ChainID.SetUint64(777)
+	future := f.msg
+	future.Identifier.Timestamp = execTS + blockTime
+	expiredDesc := raw(`{"chainID":"902","timestamp":"` + hex(f.msg.Identifier.Timestamp+604801) + `"}`)
+
+	cases := []struct {
+		name    string
+		entries any
+		safety  string
+		desc    json.RawMessage
+		code    int
+		says    string
+	}{
+		{"wrong checksum", wrong, "cross-unsafe", descDec, -320600, "checksum"},
+		{"unknown initiating chain", accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&unknown.Identifier, unknown.MsgHash)}), "unsafe", descDec, -320501, "777"},
+		{"unknown executing chain", f.entries(), "unsafe", raw(`{"chainID":"5","timestamp":"` + hex(execTS) + `"}`), -320501, "5"},
+		{"message from the future", accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&future.Identifier, future.MsgHash)}), "unsafe", descDec, -320600, "future"},
+		{"expired message", f.entries(), "unsafe", expiredDesc, -320600, "expire"},
+		{"unknown safety level", f.entries(), "very-safe", descDec, -32602, "very-safe"},
+		{"descriptor without chainID", f.entries(), "unsafe", raw(`{"timestamp":"0x1"}`), -32602, "chainID"},
+		{"descriptor without timestamp", f.entries(), "unsafe", raw(`{"chainID":"902"}`), -32602, "timestamp"},
+		{"descriptor with unknown field", f.entries(), "unsafe", raw(`{"chainID":"902","timestamp":"0x1","extra":1}`), -32602, "extra"},
+		{"chainID not a number", f.entries(), "unsafe", raw(`{"chainID":"90x2","timestamp":"0x1"}`), -32602, "90x2"},
+		{"chainID above 2^256", f.entries(), "unsafe", raw(`{"chainID":"0x1` + strings.Repeat("0", 64) + `","timestamp":"0x1"}`), -32602, "chainID"},
+		{"negative chainID", f.entries(), "unsafe", raw(`{"chainID":"-1","timestamp":"0x1"}`), -32602, "-1"},
+		{"timestamp not hex", f.entries(), "unsafe", raw(`{"chainID":"902","timestamp":12}`), -32602, ""},
+		{"entry not 32 bytes", []string{"0x01"}, "unsafe", descDec, -32602, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, err := f.call(t, "interop_checkAccessList", tc.entries, tc.safety, tc.desc)
+			if code != tc.code {
+				t.Fatalf("code %d (%v), want %d", code, err, tc.code)
+			}
+			if !strings.Contains(err.Error(), tc.says) {
+				t.Fatalf("error %q does not say %q", err, tc.says)
+			}
+		})
+	}
+}
+
+// Every parse-error vector of the conformance file gets −32602 over the RPC; the vector
+// walk itself lives with the codec (interop/accesslist), here one representative of each
+// error class is enough to show the code survives the wire.
+func TestCheckAccessListParseErrorsOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	desc := raw(`{"chainID":"902","timestamp":"` + hex(f.msg.Identifier.Timestamp+blockTime) + `"}`)
+	lookup := f.entries()[0]
+	checksum := f.entries()[1]
+	ext := common.Hash{0x02}
+	malformed := lookup
+	malformed[1] = 1
+	for name, entries := range map[string][]common.Hash{
+		"checksum first":       {checksum},
+		"extension first":      {ext},
+		"type 0 first":         {{}},
+		"lookup alone":         {lookup},
+		"lookup lookup":        {lookup, lookup, checksum},
+		"duplicate extension":  {lookup, ext, ext, checksum},
+		"reserved byte in use": {malformed, checksum},
+	} {
+		code, err := f.call(t, "interop_checkAccessList", entries, "unsafe", desc)
+		if code != -32602 {
+			t.Errorf("%s: code %d (%v), want -32602", name, code, err)
+		}
+	}
+}
+
+func TestFailsafeOverHTTP(t *testing.T) {
+	f := newFixture(t)
+	var on bool
+	if err := f.client.Call(&on, "admin_getFailsafeEnabled"); err != nil || on {
+		t.Fatalf("failsafe initially: %v, %v", on, err)
+	}
+	// The setter is not served on the public interop endpoint.
+	if err := f.client.Call(nil, "admin_setFailsafeEnabled", true); err == nil {
+		t.Fatal("admin_setFailsafeEnabled served on the public endpoint")
+	}
+	(&FailsafeAdminAPI{f.checker}).SetFailsafeEnabled(true)
+	if err := f.client.Call(&on, "admin_getFailsafeEnabled"); err != nil || !on {
+		t.Fatalf("failsafe after enabling: %v, %v", on, err)
+	}
+	desc := raw(`{"chainID":"902","timestamp":"` + hex(f.msg.Identifier.Timestamp+blockTime) + `"}`)
+	if code, err := f.call(t, "interop_checkAccessList", f.entries(), "unsafe", desc); code != -320602 {
+		t.Fatalf("check while failsafe: code %d (%v), want -320602", code, err)
+	}
+}
+
+func TestAccessListLookup(t *testing.T) {
+	f := newFixture(t)
+	var out PreparedMessage
+	id := identifierJSON(&f.msg.Identifier)
+	if err := f.client.Call(&out, "interop_accessList", id, f.msg.MsgHash); err != nil {
+		t.Fatal(err)
+	}
+	if want := message.Checksum(&f.msg.Identifier, f.msg.MsgHash); out.Checksum != want {
+		t.Fatalf("checksum %s, want %s", out.Checksum, want)
+	}
+	if len(out.AccessList) != 1 || len(out.AccessList[0].StorageKeys) != 2 || out.AccessList[0].StorageKeys[1] != out.Checksum {
+		t.Fatalf("access list %+v", out.AccessList)
+	}
+	bad := id
+	bad.LogIndex = 1 << 32
+	if err := f.client.Call(&out, "interop_accessList", bad, f.msg.MsgHash); err == nil || !strings.Contains(err.Error(), "logIndex") {
+		t.Fatalf("logIndex above 2^32-1: %v", err)
+	}
+}
+
+func hex(v uint64) string { return "0x" + strings.TrimPrefix(uint256.NewInt(v).Hex(), "0x") }
