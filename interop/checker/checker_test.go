@@ -3,8 +3,6 @@ package checker
 import (
 	"context"
 	"errors"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -450,33 +448,12 @@ func TestCheckAccessListCanceled(t *testing.T) {
 	checkOutcome(t, err, ErrUnknownInitiatingChain, nil, false, "")
 }
 
-var (
-	entryTypeRe = regexp.MustCompile(`^type 0x([0-9a-f]{2})$`)
-	entryByteRe = regexp.MustCompile(`^byte([0-9]+)=0x([0-9a-f]{2})$`)
-)
-
 // entryFromDescription builds an entry from a parse-error vector's "type 0x01, byte3=0x01".
 func entryFromDescription(t *testing.T, desc string) common.Hash {
 	t.Helper()
-	var e common.Hash
-	parts := strings.Split(desc, ", ")
-	m := entryTypeRe.FindStringSubmatch(parts[0])
-	if m == nil {
-		t.Fatalf("cannot read entry description %q", desc)
-	}
-	typ, _ := strconv.ParseUint(m[1], 16, 8)
-	e[0] = byte(typ)
-	for _, p := range parts[1:] {
-		m := entryByteRe.FindStringSubmatch(p)
-		if m == nil {
-			t.Fatalf("cannot read entry description %q", desc)
-		}
-		pos, _ := strconv.Atoi(m[1])
-		val, _ := strconv.ParseUint(m[2], 16, 8)
-		if pos < 1 || pos > 31 {
-			t.Fatalf("byte position %d out of range in %q", pos, desc)
-		}
-		e[pos] = byte(val)
+	e, err := vectors.Entry(desc)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return e
 }

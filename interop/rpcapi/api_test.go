@@ -16,6 +16,7 @@ import (
 	"github.com/xgeth/xgeth/interop/accesslist"
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/internal/vectors"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/message"
 )
@@ -176,30 +177,47 @@ func TestCheckAccessListOverHTTP(t *testing.T) {
 	}
 }
 
-// Every parse-error vector of the conformance file gets −32602 over the RPC; the vector
-// walk itself lives with the codec (interop/accesslist), here one representative of each
-// error class is enough to show the code survives the wire.
-func TestCheckAccessListParseErrorsOverHTTP(t *testing.T) {
+// Every parse-error vector of the conformance file gets its answer over the wire: null for
+// the empty list, −32602 with the vector's reason for malformed lists, and for well-formed
+// lists the verdict on their (unknown) chain, never a parse error.
+func TestCheckAccessListParseErrorVectorsOverHTTP(t *testing.T) {
 	f := newFixture(t)
 	desc := raw(`{"chainID":"902","timestamp":"` + hex(f.msg.Identifier.Timestamp+blockTime) + `"}`)
-	lookup := f.entries()[0]
-	checksum := f.entries()[1]
-	ext := common.Hash{0x02}
-	malformed := lookup
-	malformed[1] = 1
-	for name, entries := range map[string][]common.Hash{
-		"checksum first":       {checksum},
-		"extension first":      {ext},
-		"type 0 first":         {{}},
-		"lookup alone":         {lookup},
-		"lookup lookup":        {lookup, lookup, checksum},
-		"duplicate extension":  {lookup, ext, ext, checksum},
-		"reserved byte in use": {malformed, checksum},
-	} {
-		code, err := f.call(t, "interop_checkAccessList", entries, "unsafe", desc)
-		if code != -32602 {
-			t.Errorf("%s: code %d (%v), want -32602", name, code, err)
+	cases := vectors.Load(t).ParseErrors.Cases
+	for _, c := range cases {
+		entries := []common.Hash{}
+		for _, d := range c.Entries {
+			e, err := vectors.Entry(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries = append(entries, e)
 		}
+		code, err := f.call(t, "interop_checkAccessList", entries, "unsafe", desc)
+		switch {
+		case strings.HasPrefix(c.Expect, "no interop messages"):
+			if code != 0 {
+				t.Errorf("%s: code %d (%v), want null", c.Name, code, err)
+			}
+		case strings.HasPrefix(c.Expect, "ok"):
+			// Well-formed: the vectors name chain 0 or other chains outside the set.
+			if code == -32602 || code == 0 {
+				t.Errorf("%s: code %d (%v), want a verdict on the message", c.Name, code, err)
+			}
+		case strings.HasPrefix(c.Expect, "error: "):
+			says := strings.TrimPrefix(c.Expect, "error: ")
+			if says == "malformed (reserved bytes)" {
+				says = "non-zero reserved bytes"
+			}
+			if code != -32602 || !strings.Contains(err.Error(), says) {
+				t.Errorf("%s: code %d (%v), want -32602 saying %q", c.Name, code, err, says)
+			}
+		default:
+			t.Fatalf("%s: unknown expectation %q", c.Name, c.Expect)
+		}
+	}
+	if len(cases) == 0 {
+		t.Fatal("no parse-error vectors")
 	}
 }
 

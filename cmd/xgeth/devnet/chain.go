@@ -12,6 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core"
+	gethtxpool "github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
@@ -20,7 +22,12 @@ import (
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/follower"
+	"github.com/xgeth/xgeth/interop/rpcapi"
+	"github.com/xgeth/xgeth/interop/service"
 	xparams "github.com/xgeth/xgeth/params"
+	"github.com/xgeth/xgeth/txpool"
 	xvm "github.com/xgeth/xgeth/vm"
 )
 
@@ -32,6 +39,8 @@ type chainSpec struct {
 	BlockTime   time.Duration
 	GenesisTime uint64
 	Accounts    []Account
+	Interop     *service.Service
+	Pool        txpool.Config
 }
 
 // Chain is one running devnet chain: an op-geth node and the sequencer that drives its
@@ -44,6 +53,7 @@ type Chain struct {
 	blockTime time.Duration
 	l1Time    uint64 // time of the fake L1 origin every block names
 	log       log.Logger
+	Filter    *txpool.Filter
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -66,12 +76,12 @@ func startChain(spec chainSpec) (*Chain, error) {
 		DataDir:          dataDir,
 		HTTPHost:         "127.0.0.1",
 		HTTPPort:         spec.Port,
-		HTTPModules:      []string{"eth", "net", "web3", "txpool", "debug"},
+		HTTPModules:      []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor"},
 		HTTPVirtualHosts: []string{"localhost", "127.0.0.1"},
 		HTTPCors:         []string{"*"},
 		WSHost:           "127.0.0.1",
 		WSPort:           spec.Port,
-		WSModules:        []string{"eth", "net", "web3", "txpool", "debug"},
+		WSModules:        []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor"},
 		WSOrigins:        []string{"*"},
 		AuthAddr:         "127.0.0.1",
 		AuthPort:         0,
@@ -96,17 +106,38 @@ func startChain(spec chainSpec) (*Chain, error) {
 	cfg.RollupDisableTxPoolGossip = true
 	// Devnet chains are small; geth's mainnet-sized caches would cost gigabytes per chain.
 	cfg.DatabaseCache, cfg.TrieCleanCache, cfg.TrieDirtyCache, cfg.SnapshotCache = 64, 64, 64, 32
+	// Interop: the pool and the block builder check executing messages with the
+	// process's shared checker; the builder skips interop transactions in failsafe.
+	head := &chainHead{blockTime: uint64(spec.BlockTime / time.Second)}
+	filter := txpool.NewFilter(spec.Pool, spec.Interop.Checker(), head)
+	cfg.InteropChecker = &txpool.BuilderChecker{Checker: spec.Interop.Checker()}
+	cfg.TxPoolIngressFilters = []gethtxpool.IngressFilter{filter}
 	backend, err := eth.New(stack, &cfg)
 	if err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
 	}
+	head.chain = backend.BlockChain()
+	id := uint256.NewInt(spec.ChainID)
+	src := follower.NewLocalSource(backend.BlockChain(), func(ev core.ChainHeadEvent) *types.Header { return ev.Header })
+	if err := spec.Interop.SetLocalSource(id, src); err != nil {
+		stack.Close()
+		return nil, err
+	}
+	logs := &localLogs{backend: backend, chainID: id}
+	stack.RegisterAPIs(rpcapi.APIs(spec.Interop.Checker(), spec.Interop, logs))
+	interopSrv, err := rpcapi.InteropServer(spec.Interop.Checker(), spec.Interop, logs)
+	if err != nil {
+		stack.Close()
+		return nil, err
+	}
+	stack.RegisterHandler("interop", "/interop", interopSrv)
 	api := catalyst.NewConsensusAPI(backend)
 	if err := stack.Start(); err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
 	}
-	c := &Chain{ID: spec.ChainID, Node: stack, Eth: backend, engine: api, blockTime: spec.BlockTime, l1Time: spec.GenesisTime, log: logger, stop: make(chan struct{})}
+	c := &Chain{ID: spec.ChainID, Node: stack, Eth: backend, engine: api, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime, log: logger, stop: make(chan struct{})}
 	c.wg.Add(1)
 	go c.sequence()
 	return c, nil
@@ -214,4 +245,39 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64) error {
 	c.log.Info("Sequenced block", "number", env.ExecutionPayload.Number, "hash", env.ExecutionPayload.BlockHash,
 		"txs", len(env.ExecutionPayload.Transactions), "gas", env.ExecutionPayload.GasUsed)
 	return nil
+}
+
+// chainHead tells the pool filter about its chain's head.
+type chainHead struct {
+	chain     *core.BlockChain
+	blockTime uint64
+}
+
+func (h *chainHead) NextBlockTime() uint64 { return h.chain.CurrentBlock().Time + h.blockTime }
+func (h *chainHead) GasLimit() uint64      { return h.chain.CurrentBlock().GasLimit }
+
+// localLogs finds logs of this chain for interop_messageOfLog.
+type localLogs struct {
+	backend *eth.Ethereum
+	chainID *uint256.Int
+}
+
+func (l *localLogs) ChainID() *uint256.Int { return l.chainID }
+
+func (l *localLogs) LogOfTx(ctx context.Context, txHash common.Hash, n uint64) (*types.Log, *types.Header, error) {
+	bc := l.backend.BlockChain()
+	lookup, _ := bc.GetCanonicalTransaction(txHash)
+	if lookup == nil {
+		return nil, nil, fmt.Errorf("transaction %s not found in a block", txHash)
+	}
+	header := bc.GetHeaderByHash(lookup.BlockHash)
+	receipts := bc.GetReceiptsByHash(lookup.BlockHash)
+	if header == nil || int(lookup.Index) >= len(receipts) {
+		return nil, nil, fmt.Errorf("receipt of %s not available", txHash)
+	}
+	logs := receipts[lookup.Index].Logs
+	if n >= uint64(len(logs)) {
+		return nil, nil, fmt.Errorf("transaction %s emitted %d logs, no log %d", txHash, len(logs), n)
+	}
+	return logs[n], header, nil
 }

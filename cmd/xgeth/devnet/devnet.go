@@ -5,6 +5,7 @@
 package devnet
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,8 +13,21 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/ethdb/memorydb"
+	"github.com/ethereum/go-ethereum/ethdb/pebble"
+	"github.com/ethereum/go-ethereum/event"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/follower"
+	"github.com/xgeth/xgeth/interop/safety"
+	"github.com/xgeth/xgeth/interop/service"
+	"github.com/xgeth/xgeth/txpool"
 )
 
 // Config says what devnet to run.
@@ -23,6 +37,17 @@ type Config struct {
 	BlockTime time.Duration // whole seconds (default 2s)
 	DataDir   string        // "" keeps everything in memory
 	Accounts  int           // prefunded accounts of the test mnemonic (default 10)
+
+	// Remote chains of the dependency set run by other processes: chain ID → JSON-RPC URL.
+	// Their interop activation is taken from their genesis block, their block time is BlockTime.
+	Remote map[uint64]string
+	// Interop pool policy: minimum safety, entry cap, system gas margin, pool timeout;
+	// zero values select the defaults of txpool.DefaultConfig.
+	MinSafety  safety.Level
+	MaxEntries int
+	GasMargin  uint64
+	// Failsafe starts with the interop failsafe on.
+	Failsafe bool
 }
 
 // DefaultConfig is the devnet `xgeth devnet` runs without flags.
@@ -34,6 +59,10 @@ func DefaultConfig() Config {
 type Devnet struct {
 	Chains   []*Chain
 	Accounts []Account
+	Interop  *service.Service
+
+	db         ethdb.KeyValueStore
+	changesSub event.Subscription
 }
 
 // Start starts every chain of cfg and their sequencers.
@@ -66,19 +95,103 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	d := &Devnet{Accounts: accounts}
+	if d.Interop, d.db, err = startInterop(cfg, genesisTime); err != nil {
+		return nil, err
+	}
 	for i, id := range cfg.ChainIDs {
 		port := 0
 		if cfg.BasePort != 0 {
 			port = cfg.BasePort + i
 		}
-		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts})
+		pool := txpool.DefaultConfig(uint256.NewInt(id))
+		if cfg.MinSafety.Valid() {
+			pool.MinSafety = cfg.MinSafety
+		}
+		if cfg.MaxEntries > 0 {
+			pool.MaxEntries = cfg.MaxEntries
+		}
+		if cfg.GasMargin > 0 {
+			pool.GasMargin = cfg.GasMargin
+		}
+		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool})
 		if err != nil {
 			d.Close()
 			return nil, err
 		}
 		d.Chains = append(d.Chains, c)
 	}
+	// Every index change (a block or a rewind on any chain) makes cached pool verdicts stale.
+	changes := make(chan follower.Event, 256)
+	d.changesSub = d.Interop.SubscribeChanges(changes)
+	go func() {
+		for {
+			select {
+			case <-changes:
+				for _, c := range d.Chains {
+					c.Filter.Invalidate()
+				}
+			case <-d.changesSub.Err():
+				return
+			}
+		}
+	}()
+	if err := d.Interop.Start(); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return d, nil
+}
+
+// startInterop builds the dependency set (the local chains and the remote ones), opens the
+// log index database and the interop service.
+func startInterop(cfg Config, genesisTime uint64) (*service.Service, ethdb.KeyValueStore, error) {
+	bt := uint64(cfg.BlockTime / time.Second)
+	var chains []depset.Chain
+	for _, id := range cfg.ChainIDs {
+		chains = append(chains, depset.Chain{ID: *uint256.NewInt(id), ActivationTime: genesisTime, BlockTime: bt})
+	}
+	for id, url := range cfg.Remote {
+		if slices.Contains(cfg.ChainIDs, id) {
+			return nil, nil, fmt.Errorf("devnet: chain %d is both run here and remote", id)
+		}
+		activation, err := remoteGenesisTime(url)
+		if err != nil {
+			return nil, nil, fmt.Errorf("devnet: remote chain %d: %w", id, err)
+		}
+		chains = append(chains, depset.Chain{ID: *uint256.NewInt(id), ActivationTime: activation, BlockTime: bt, RPC: url})
+	}
+	set, err := depset.New(chains, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	var db ethdb.KeyValueStore = memorydb.New()
+	if cfg.DataDir != "" {
+		if db, err = pebble.New(filepath.Join(cfg.DataDir, "interop"), 64, 64, "xgeth/interop/db/", false); err != nil {
+			return nil, nil, fmt.Errorf("devnet: interop index database: %w", err)
+		}
+	}
+	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return svc, db, nil
+}
+
+// remoteGenesisTime reads the genesis timestamp of a devnet chain run by another process.
+func remoteGenesisTime(url string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client, err := ethclient.DialContext(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	h, err := client.HeaderByNumber(ctx, big.NewInt(0))
+	if err != nil {
+		return 0, fmt.Errorf("genesis header: %w", err)
+	}
+	return h.Time, nil
 }
 
 // genesisTime is now for an in-memory devnet; a devnet with a data directory remembers the
@@ -108,10 +221,19 @@ func genesisTime(dataDir string) (uint64, error) {
 	return now, os.WriteFile(path, blob, 0o644)
 }
 
-// Close stops every chain.
+// Close stops the interop service, then every chain.
 func (d *Devnet) Close() {
+	if d.changesSub != nil {
+		d.changesSub.Unsubscribe()
+	}
+	if d.Interop != nil {
+		d.Interop.Stop()
+	}
 	for _, c := range d.Chains {
 		c.Close()
+	}
+	if d.db != nil {
+		d.db.Close()
 	}
 }
 

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -165,4 +168,35 @@ func Load(t testing.TB) *File {
 		t.Fatalf("%s: %v", p, err)
 	}
 	return f
+}
+
+var (
+	entryTypeRe = regexp.MustCompile(`^type 0x([0-9a-f]{2})$`)
+	entryByteRe = regexp.MustCompile(`^byte([0-9]+)=0x([0-9a-f]{2})$`)
+)
+
+// Entry builds the access-list entry a parse-error case describes: "type 0xNN" optionally
+// followed by ", byteK=0xVV" for each non-zero byte position K (1..31); other bytes are zero.
+func Entry(desc string) (common.Hash, error) {
+	var e common.Hash
+	parts := strings.Split(desc, ", ")
+	m := entryTypeRe.FindStringSubmatch(parts[0])
+	if m == nil {
+		return e, fmt.Errorf("vectors: cannot read entry description %q", desc)
+	}
+	typ, _ := strconv.ParseUint(m[1], 16, 8)
+	e[0] = byte(typ)
+	for _, p := range parts[1:] {
+		m := entryByteRe.FindStringSubmatch(p)
+		if m == nil {
+			return e, fmt.Errorf("vectors: cannot read entry description %q", desc)
+		}
+		pos, _ := strconv.Atoi(m[1])
+		val, _ := strconv.ParseUint(m[2], 16, 8)
+		if pos < 1 || pos > 31 {
+			return e, fmt.Errorf("vectors: byte position %d out of range in %q", pos, desc)
+		}
+		e[pos] = byte(val)
+	}
+	return e, nil
 }
