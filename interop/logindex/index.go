@@ -290,7 +290,9 @@ func (x *ChainIndex) load() error {
 		if err := checkLink(&r, &child, x.recordKeyLen()); err != nil {
 			return corruptHint(err)
 		}
-		x.putRecent(r)
+		if head-r.ref.Number < uint64(len(x.recent)) {
+			x.putRecent(r)
+		}
 		child = r
 	}
 	fr := child

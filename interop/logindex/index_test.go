@@ -586,3 +586,21 @@ func TestConcurrentReaders(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+func TestReopenFillsRecent(t *testing.T) {
+	db := stores[0].open(t, "")
+	x, err := Open(db, chainA, Options{RecentBlocks: 4, VerifyDepth: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendChain(t, x, 0, 30, 1)
+	y, err := Open(db, chainA, Options{RecentBlocks: 4, VerifyDepth: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := uint64(26); n <= 29; n++ {
+		if s := y.recent[n%4]; s.raw == nil || s.ref.Number != n {
+			t.Fatalf("block %d not in the ring after Open (slot holds %d)", n, s.ref.Number)
+		}
+	}
+}

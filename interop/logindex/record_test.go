@@ -114,7 +114,7 @@ func TestDecodeExecOrder(t *testing.T) {
 // accepts re-encodes to exactly the same bytes. Each input is tried as is and with its
 // checksum fixed, so the fuzzer also explores the structure behind the checksum.
 func FuzzDecodeRecord(f *testing.F) {
-	for _, n := range []int{0, 1, 8, 30} {
+	for _, n := range []int{0, 1, 2, 4, 8, 30} {
 		b := makeBlock(BlockRef{Hash: common.Hash{byte(n)}}, true, uint64(n)<<33, 1700000000, n, 1, true)
 		f.Add(encodeRecord(nil, b, uint64(n), 99))
 	}
