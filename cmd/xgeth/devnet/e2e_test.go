@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,12 +145,59 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	if r := sendTx(ctx, t, dst, user, &inbox, calldata, nil, gas); r.Status != types.ReceiptStatusFailed || len(r.Logs) != 0 {
 		t.Fatalf("without the access list: status %d, %d logs; want a revert", r.Status, len(r.Logs))
 	}
-	// Declared with a wrong checksum: reverts.
+	// Declared with a wrong checksum, or declaring a log that does not exist on 901: the
+	// pool refuses the transaction with the checker's verdict, and no block includes it.
 	wrong := acc
 	wrong.Checksum[31] ^= 1
-	bad := types.AccessList{{Address: inbox, StorageKeys: accesslist.Encode([]accesslist.Access{wrong})}}
-	if r := sendTx(ctx, t, dst, user, &inbox, calldata, bad, gas); r.Status != types.ReceiptStatusFailed || len(r.Logs) != 0 {
-		t.Fatalf("with a wrong checksum: status %d, %d logs; want a revert", r.Status, len(r.Logs))
+	missing := id
+	missing.LogIndex = 7
+	for name, al := range map[string]types.AccessList{
+		"checksum does not match": accesslist.TxAccessList([]accesslist.Access{wrong}),
+		"has no log 7":            accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&missing, msgHash)}),
+	} {
+		tx := signTx(ctx, t, dst, user, &inbox, calldata, al, gas)
+		err := dst.SendTransaction(ctx, tx)
+		var coded rpc.Error
+		if !errors.As(err, &coded) || coded.ErrorCode() != -320600 || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "chain 901") {
+			t.Fatalf("invalid message (%s): eth_sendRawTransaction returned %v, want code -320600 naming the message", name, err)
+		}
+		waitBlocks(ctx, t, dst, 2)
+		if _, _, err := dst.TransactionByHash(ctx, tx.Hash()); !errors.Is(err, ethereum.NotFound) {
+			t.Fatalf("refused transaction (%s) known to the chain: %v", name, err)
+		}
+	}
+
+	// interop_checkAccessList on 902's endpoint answers as the pool does.
+	rpcClient, err := rpc.DialContext(ctx, d.Chains[1].HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rpcClient.Close()
+	check := func(entries []common.Hash, chainID string, timestamp uint64) error {
+		desc := map[string]string{"chainID": chainID, "timestamp": hexutil.EncodeUint64(timestamp)}
+		return rpcClient.CallContext(ctx, nil, "interop_checkAccessList", entries, "cross-unsafe", desc)
+	}
+	execTS := header.Time + uint64(cfg.BlockTime/time.Second)
+	if err := check(accesslist.Encode([]accesslist.Access{acc}), "902", execTS); err != nil {
+		t.Fatalf("interop_checkAccessList of the valid message: %v", err)
+	}
+	unknown := id
+	unknown.ChainID.SetUint64(12345)
+	for name, tc := range map[string]struct {
+		entries []common.Hash
+		ts      uint64
+		code    int
+	}{
+		"unknown chain": {accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&unknown, msgHash)}), execTS, -320501},
+		"future":        {accesslist.Encode([]accesslist.Access{acc}), header.Time - 1, -320600},
+		"expired":       {accesslist.Encode([]accesslist.Access{acc}), header.Time + 604801, -320600},
+		"parse error":   {[]common.Hash{checksum}, execTS, -32602},
+	} {
+		err := check(tc.entries, "0x386", tc.ts)
+		var coded rpc.Error
+		if !errors.As(err, &coded) || coded.ErrorCode() != tc.code {
+			t.Errorf("interop_checkAccessList (%s): %v, want code %d", name, err, tc.code)
+		}
 	}
 	// The message is about a different log index: the declared checksum no longer matches.
 	other := id
@@ -160,8 +208,8 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	}
 }
 
-// sendTx signs and sends a dynamic-fee transaction, then waits for its receipt.
-func sendTx(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Account, to *common.Address, data []byte, al types.AccessList, gas uint64) *types.Receipt {
+// signTx signs a dynamic-fee transaction with the sender's next pool nonce.
+func signTx(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Account, to *common.Address, data []byte, al types.AccessList, gas uint64) *types.Transaction {
 	t.Helper()
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
@@ -171,10 +219,36 @@ func sendTx(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx := types.MustSignNewTx(from.Key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
+	return types.MustSignNewTx(from.Key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
 		ChainID: chainID, Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000),
 		Gas: gas, To: to, Data: data, AccessList: al,
 	})
+}
+
+// waitBlocks waits until the chain has grown by n blocks.
+func waitBlocks(ctx context.Context, t *testing.T, c *ethclient.Client, n uint64) {
+	t.Helper()
+	start, err := c.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if now, err := c.BlockNumber(ctx); err == nil && now >= start+n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("chain did not grow by %d blocks", n)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// sendTx signs and sends a dynamic-fee transaction, then waits for its receipt.
+func sendTx(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Account, to *common.Address, data []byte, al types.AccessList, gas uint64) *types.Receipt {
+	t.Helper()
+	tx := signTx(ctx, t, c, from, to, data, al, gas)
+	nonce, chainID := tx.Nonce(), tx.ChainId()
 	if err := c.SendTransaction(ctx, tx); err != nil {
 		t.Fatalf("sending tx %d: %v", nonce, err)
 	}
