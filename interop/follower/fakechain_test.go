@@ -54,7 +54,7 @@ func makeBlock(parent common.Hash, number, salt uint64) *fakeBlock {
 	if number == 0 {
 		ntx = 0
 	}
-	b := &fakeBlock{txs: []common.Hash{}}
+	b := &fakeBlock{txs: []common.Hash{}, receipts: types.Receipts{}}
 	for i := range ntx {
 		b.txs = append(b.txs, crypto.Keccak256Hash(u64(number), u64(salt), u64(uint64(i))))
 	}
@@ -300,13 +300,10 @@ func blockJSON(b *fakeBlock) (map[string]any, error) {
 }
 
 func (a *ethAPI) GetBlockByNumber(ctx context.Context, number rpc.BlockNumber, full bool) (map[string]any, error) {
-	var b *fakeBlock
 	if number < 0 {
-		b = a.c.head()
-	} else {
-		b = a.c.block(uint64(number))
+		return blockJSON(a.c.served("latest", a.c.head()))
 	}
-	return blockJSON(a.c.served("eth_getBlockByNumber", b))
+	return blockJSON(a.c.served("eth_getBlockByNumber", a.c.block(uint64(number))))
 }
 
 func (a *ethAPI) GetBlockByHash(ctx context.Context, hash common.Hash, full bool) (map[string]any, error) {
@@ -332,6 +329,9 @@ func (a *ethAPI) GetBlockReceipts(ctx context.Context, bnh rpc.BlockNumberOrHash
 }
 
 func (a *ethAPI) NewHeads(ctx context.Context) (*rpc.Subscription, error) {
+	a.c.mu.Lock()
+	a.c.calls["eth_subscribe"]++
+	a.c.mu.Unlock()
 	n, ok := rpc.NotifierFromContext(ctx)
 	if !ok || a.noSubs {
 		return nil, rpc.ErrNotificationsUnsupported

@@ -117,6 +117,8 @@ type Follower struct {
 	runErr error
 
 	running atomic.Bool
+
+	onState func(State) // test hook: every state set, in order
 }
 
 // New returns a follower of src writing into idx. It does nothing until Run or Start.
@@ -686,6 +688,9 @@ func (f *Follower) setState(s State, err error) {
 	f.status.State, f.status.Err = s, err
 	f.mu.Unlock()
 	f.metrics.state.Update(int64(s))
+	if f.onState != nil {
+		f.onState(s)
+	}
 }
 
 func lagOf(source, head uint64) int64 {

@@ -101,18 +101,21 @@ func (s *localSource[E]) SubscribeNewHeads(ctx context.Context, ch chan<- *types
 	sub := s.chain.SubscribeChainHeadEvent(events)
 	return event.NewSubscription(func(quit <-chan struct{}) error {
 		defer sub.Unsubscribe()
+		// The chain's feed waits for every subscriber, so block import would wait for a busy
+		// follower: keep taking events and hand over only the newest head.
+		var pending *types.Header
 		for {
+			var out chan<- *types.Header
+			if pending != nil {
+				out = ch
+			}
 			select {
 			case ev := <-events:
-				h := s.headOf(ev)
-				if h == nil {
-					continue
+				if h := s.headOf(ev); h != nil {
+					pending = h
 				}
-				select {
-				case ch <- h:
-				case <-quit:
-					return nil
-				}
+			case out <- pending:
+				pending = nil
 			case err := <-sub.Err():
 				return err
 			case <-quit:
