@@ -51,6 +51,10 @@ var (
 	// ErrChainID: the remote endpoint serves another chain than configured.
 	ErrChainID = errors.New("remote endpoint serves another chain")
 
+	// ErrSourceBehind: the source's head is below every indexed block (a node resyncing):
+	// nothing can be checked against it; the follower waits, keeping the index as it is.
+	ErrSourceBehind = errors.New("source head is below the indexed range")
+
 	// ErrDeepReorg: the source's chain no longer contains any block the index retains. The
 	// follower cannot repair that by itself: it is reported as fatal (failsafe).
 	ErrDeepReorg = errors.New("reorg deeper than the indexed range")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,6 +201,7 @@ func (f *Follower) Run(ctx context.Context) error {
 
 	l := &loop{
 		f:         f,
+		needHead:  true,
 		heads:     make(chan *types.Header, headsBuffer),
 		retry:     backoff{min: f.cfg.RetryMin, max: f.cfg.RetryMax},
 		reconcile: true, // the source may have reorged while we were not running
@@ -242,8 +244,9 @@ type loop struct {
 	retry backoff
 	stall *time.Timer
 
-	target     *types.Header // newest head the source announced; nil: ask for it
+	target     *types.Header // newest head the source announced; nil before the first
 	targetHash common.Hash
+	needHead   bool // ask the source for its head (start, resubscription, rewind seen)
 	stalled    bool
 
 	reconcile bool            // compare the index head with the source before appending
@@ -268,9 +271,9 @@ func (l *loop) run(ctx context.Context) error {
 				continue
 			}
 			l.sub = sub
-			l.target = nil // heads may have been missed while unsubscribed
+			l.needHead = true // heads may have been missed while unsubscribed
 		}
-		if l.target == nil {
+		if l.needHead {
 			h, err := f.src.Head(ctx)
 			if err != nil {
 				if !l.failWait(ctx, fmt.Errorf("source head: %w", err)) {
@@ -279,9 +282,14 @@ func (l *loop) run(ctx context.Context) error {
 				continue
 			}
 			l.observe(h)
+			l.needHead = false
 		}
 		if l.reconcile {
-			rewound, err := f.reconcile(ctx)
+			limit := uint64(math.MaxUint64)
+			if l.target != nil {
+				limit = l.targetNumber()
+			}
+			rewound, err := f.reconcile(ctx, limit)
 			switch {
 			case isFatal(err):
 				return err
@@ -317,7 +325,7 @@ func (l *loop) run(ctx context.Context) error {
 			// The source no longer has a block below the head it announced: it rewound.
 			// Ask for its head again and look for the fork; it is an error only if it
 			// keeps happening.
-			l.target, l.reconcile = nil, true
+			l.needHead, l.reconcile = true, true
 			if l.retry.attempts == 0 {
 				f.log.Debug("Source rewound under the follower", "err", err)
 				l.retry.attempts++
@@ -370,7 +378,7 @@ func (l *loop) observe(h *types.Header) {
 		return
 	}
 	hash := h.Hash()
-	if l.target != nil && hash == l.targetHash {
+	if hash == l.targetHash {
 		return
 	}
 	l.target, l.targetHash = h, hash
@@ -607,15 +615,21 @@ func (f *Follower) fetchBlock(ctx context.Context, number uint64) (*logindex.Blo
 	return BlockFromReceipts(h, txs, receipts)
 }
 
-// reconcile walks back from the indexed head to the newest block the source still has at
-// the same height with the same hash and rewinds the index to it.
-func (f *Follower) reconcile(ctx context.Context) (rewound bool, err error) {
+// reconcile walks back from the indexed head, or from the source's head sourceHead when that
+// is lower, to the newest block the source has at the same height with the same hash, and
+// rewinds the index to it. A source whose head is below the whole indexed range confirms
+// nothing and is waited for (a node resyncing); one that has other blocks at every indexed
+// height is a fatal ErrDeepReorg.
+func (f *Follower) reconcile(ctx context.Context, sourceHead uint64) (rewound bool, err error) {
 	head, ok := f.idx.Head()
 	if !ok {
 		return false, nil
 	}
 	first, _ := f.idx.First()
-	n := head.Number
+	if sourceHead < first.Number {
+		return false, fmt.Errorf("%w: source head %d, first indexed block %d", ErrSourceBehind, sourceHead, first.Number)
+	}
+	n := min(head.Number, sourceHead)
 	for {
 		ref, err := f.idx.BlockRef(n)
 		if err != nil {

@@ -45,6 +45,12 @@ func runFollower(t *testing.T, cfg Config, src Source, idx logindex.Writer) (*Fo
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f, startFollower(t, f)
+}
+
+// startFollower subscribes to f's events and starts it until the test ends.
+func startFollower(t *testing.T, f *Follower) chan Event {
+	t.Helper()
 	events := make(chan Event, 4096)
 	sub := f.Subscribe(events)
 	if err := f.Start(); err != nil {
@@ -56,7 +62,7 @@ func runFollower(t *testing.T, cfg Config, src Source, idx logindex.Writer) (*Fo
 		}
 		sub.Unsubscribe()
 	})
-	return f, events
+	return events
 }
 
 func rpcSource(t *testing.T, url string, opts ...RPCOption) *RPCSource {
@@ -461,10 +467,14 @@ func TestFollowResume(t *testing.T) {
 			}
 			cfg := testConfig()
 			cfg.StartBlock = 3 // ignored: the index has blocks
-			f2, events := runFollower(t, cfg, src, idx)
-			if st := f2.Status(); !st.HasHead || st.Head.Number != 20 {
-				t.Fatalf("resumed status %+v", st)
+			f2, err := New(cfg, src, idx)
+			if err != nil {
+				t.Fatal(err)
 			}
+			if st := f2.Status(); !st.HasHead || st.Head.Number != 20 || st.State != StateSyncing {
+				t.Fatalf("status before start %+v", st)
+			}
+			events := startFollower(t, f2)
 			waitSynced(t, f2, c)
 			checkIndex(t, idx, c, 0)
 			expectEvents(t, events, want)
@@ -571,6 +581,41 @@ func TestFollowDeepReorg(t *testing.T) {
 	}
 	if head, _ := idx.Head(); head.Number != 20 {
 		t.Fatalf("index changed: head %d", head.Number)
+	}
+}
+
+// TestFollowSourceBehind: a source whose head is below the indexed range (a node that is
+// resyncing) is waited for; the index is kept, and following resumes once the source has
+// the indexed blocks again.
+func TestFollowSourceBehind(t *testing.T) {
+	c := newFakeChain(20)
+	srv := startServer(t, c, false)
+	src := rpcSource(t, srv.wsURL())
+	idx := newIndex(t)
+	f1, _ := New(testConfig(), src, idx)
+	f1.Start()
+	waitSynced(t, f1, c)
+	f1.Stop()
+	if _, err := idx.Prune(c.block(10).header.Time); err != nil {
+		t.Fatal(err)
+	}
+
+	c.mu.Lock()
+	later := c.blocks[6:]
+	c.blocks = c.blocks[:6]
+	c.mu.Unlock()
+	f, events := runFollower(t, testConfig(), src, idx)
+	waitFor(t, "the source-behind error", func() bool { return errors.Is(f.Status().Err, ErrSourceBehind) })
+	t.Logf("%v", f.Status().Err)
+
+	c.mu.Lock()
+	c.blocks = append(c.blocks, later...)
+	c.mu.Unlock()
+	c.extend(2)
+	waitSynced(t, f, c)
+	expectEvents(t, events, appendedRange(c, 21, 22))
+	if first, _ := idx.First(); first.Number != 10 {
+		t.Fatalf("first indexed block %d", first.Number)
 	}
 }
 
