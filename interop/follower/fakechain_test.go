@@ -355,7 +355,7 @@ func (a *ethAPI) NewHeads(ctx context.Context) (*rpc.Subscription, error) {
 
 // testServer serves a fakeChain over HTTP and WebSocket on one 127.0.0.1 port.
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	api   *ethAPI
 	addr  string
 	rpc   *rpc.Server
@@ -364,7 +364,7 @@ type testServer struct {
 	stops sync.Once
 }
 
-func startServer(t *testing.T, c *fakeChain, noSubs bool) *testServer {
+func startServer(t testing.TB, c *fakeChain, noSubs bool) *testServer {
 	s := &testServer{t: t, api: &ethAPI{c: c, noSubs: noSubs}, addr: "127.0.0.1:0"}
 	s.start()
 	t.Cleanup(s.stop)

@@ -18,7 +18,7 @@ import (
 
 // waitFor polls cond until it holds. The deadline only bounds a broken test; nothing is
 // asserted about how long it takes.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
@@ -65,7 +65,7 @@ func startFollower(t *testing.T, f *Follower) chan Event {
 	return events
 }
 
-func rpcSource(t *testing.T, url string, opts ...RPCOption) *RPCSource {
+func rpcSource(t testing.TB, url string, opts ...RPCOption) *RPCSource {
 	t.Helper()
 	src, err := NewRPCSource(url, opts...)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // newIndex is the real log index of the test chain over an in-memory database.
-func newIndex(t *testing.T) *logindex.ChainIndex {
+func newIndex(t testing.TB) *logindex.ChainIndex {
 	t.Helper()
 	idx, err := logindex.Open(memorydb.New(), uint256.NewInt(testChainID), logindex.Options{Retention: logindex.NoPruning})
 	if err != nil {
