@@ -2,11 +2,13 @@ package devnet
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/big"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/beacon/engine"
@@ -15,13 +17,16 @@ import (
 	"github.com/ethereum/go-ethereum/core"
 	gethtxpool "github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/rpcapi"
@@ -55,9 +60,18 @@ type Chain struct {
 	log       log.Logger
 	Filter    *txpool.Filter
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	paused sync.Mutex // held by Pause: the sequencer builds no block meanwhile
+	builds atomic.Uint64
 }
+
+// Pause stops the sequencer after the block it is building, until Resume. Tests use it to
+// rewind a chain (BlockChain().SetHead) without racing the next block.
+func (c *Chain) Pause() { c.paused.Lock() }
+
+// Resume lets a paused sequencer go on.
+func (c *Chain) Resume() { c.paused.Unlock() }
 
 // HTTPEndpoint is the chain's JSON-RPC URL over HTTP.
 func (c *Chain) HTTPEndpoint() string { return c.Node.HTTPEndpoint() }
@@ -118,6 +132,10 @@ func startChain(spec chainSpec) (*Chain, error) {
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
 	}
 	head.chain = backend.BlockChain()
+	// eth_getLogs, filters and eth_subscribe live in the filter system, which geth's command
+	// line registers beside the eth service.
+	filterSys := filters.NewFilterSystem(backend.APIBackend, filters.Config{LogCacheSize: cfg.FilterLogCacheSize, LogQueryLimit: cfg.LogQueryLimit, RangeLimit: cfg.RangeLimit})
+	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(filterSys)}})
 	id := uint256.NewInt(spec.ChainID)
 	src := follower.NewLocalSource(backend.BlockChain(), func(ev core.ChainHeadEvent) *types.Header { return ev.Header })
 	if err := spec.Interop.SetLocalSource(id, src); err != nil {
@@ -169,7 +187,15 @@ func (c *Chain) sequence() {
 				return
 			}
 		}
-		if err := c.buildBlock(head, next); err != nil {
+		c.paused.Lock()
+		// A pause or rewind may have happened while waiting: build on the head as it is now.
+		if now := c.Eth.BlockChain().CurrentBlock(); now.Hash() != head.Hash() {
+			c.paused.Unlock()
+			continue
+		}
+		err := c.buildBlock(head, next)
+		c.paused.Unlock()
+		if err != nil {
 			c.log.Error("Failed to sequence block", "number", head.Number.Uint64()+1, "err", err)
 			select {
 			case <-time.After(time.Second):
@@ -197,8 +223,10 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64) error {
 	minBaseFee := uint64(0)
 	beaconRoot := common.Hash{}
 	attrs := &engine.PayloadAttributes{
-		Timestamp:             timestamp,
-		Random:                common.BigToHash(parent.Number),
+		Timestamp: timestamp,
+		// The engine caches payloads by ID, a hash of the attributes: a unique prevRandao per
+		// build keeps a height rebuilt after a rewind from reusing the payload built before it.
+		Random:                crypto.Keccak256Hash(parent.Hash().Bytes(), binary.BigEndian.AppendUint64(nil, c.builds.Add(1))),
 		SuggestedFeeRecipient: SequencerFeeVault,
 		Withdrawals:           []*types.Withdrawal{},
 		BeaconRoot:            &beaconRoot,
