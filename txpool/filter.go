@@ -7,6 +7,7 @@ package txpool
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -111,7 +112,7 @@ func (f *Filter) FilterTx(ctx context.Context, tx *types.Transaction) bool {
 
 // FilterTxReason implements txpool.IngressFilterWithReason. At admission any failure
 // rejects; on re-validation (recheck) a transaction is evicted only on a definitive verdict,
-// never because its source chain is not indexed that far yet.
+// never because its source chain is not indexed that far yet or the failsafe is on.
 func (f *Filter) FilterTxReason(ctx context.Context, tx *types.Transaction, recheck bool) error {
 	entries := accesslist.InboxKeys(tx.AccessList())
 	if len(entries) == 0 {
@@ -121,7 +122,9 @@ func (f *Filter) FilterTxReason(ctx context.Context, tx *types.Transaction, rech
 	switch {
 	case err == nil:
 		return nil
-	case recheck && rpcerr.NoVerdictYet(err):
+	case recheck && (rpcerr.NoVerdictYet(err) || errors.Is(err, checker.ErrFailsafe)):
+		// Not a verdict on the messages: keep the transaction. (The builder skips interop
+		// transactions while the failsafe is on.)
 		keptMeter.Mark(1)
 		return nil
 	case recheck:
