@@ -46,6 +46,7 @@ type chainSpec struct {
 	Accounts    []Account
 	Interop     *service.Service
 	Pool        txpool.Config
+	JWTSecret   string // file with the engine/auth port's JWT secret
 }
 
 // Chain is one running devnet chain: an op-geth node and the sequencer that drives its
@@ -79,6 +80,14 @@ func (c *Chain) HTTPEndpoint() string { return c.Node.HTTPEndpoint() }
 // WSEndpoint is the chain's JSON-RPC URL over WebSocket.
 func (c *Chain) WSEndpoint() string { return c.Node.WSEndpoint() }
 
+// AuthEndpoint is the chain's authenticated (JWT) JSON-RPC URL: engine API and
+// admin_setFailsafeEnabled.
+func (c *Chain) AuthEndpoint() string { return c.Node.HTTPAuthEndpoint() }
+
+// InteropEndpoint is the chain's interop endpoint for stock op-geth (--rollup.interoprpc):
+// interop_*, supervisor_* and admin_getFailsafeEnabled.
+func (c *Chain) InteropEndpoint() string { return c.Node.HTTPEndpoint() + "/interop" }
+
 func startChain(spec chainSpec) (*Chain, error) {
 	logger := log.New("chain", spec.ChainID)
 	dataDir := ""
@@ -99,6 +108,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 		WSOrigins:        []string{"*"},
 		AuthAddr:         "127.0.0.1",
 		AuthPort:         0,
+		JWTSecret:        spec.JWTSecret,
 		P2P:              p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
 		Logger:           logger,
 	})

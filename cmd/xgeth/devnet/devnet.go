@@ -22,6 +22,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
 	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/node"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/follower"
@@ -57,10 +58,12 @@ func DefaultConfig() Config {
 
 // Devnet is a running set of chains.
 type Devnet struct {
-	Chains   []*Chain
-	Accounts []Account
-	Interop  *service.Service
+	Chains    []*Chain
+	Accounts  []Account
+	Interop   *service.Service
+	JWTSecret string // file holding the JWT secret of every chain's authenticated port
 
+	tempJWT    bool // JWTSecret is a temporary file of an in-memory devnet
 	db         ethdb.KeyValueStore
 	changesSub event.Subscription
 }
@@ -95,6 +98,14 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	d := &Devnet{Accounts: accounts}
+	if d.JWTSecret, err = jwtSecretFile(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	d.tempJWT = cfg.DataDir == ""
+	// admin_setFailsafeEnabled is served on the authenticated port only.
+	if !slices.Contains(node.DefaultAuthModules, "admin") {
+		node.DefaultAuthModules = append(node.DefaultAuthModules, "admin")
+	}
 	if d.Interop, d.db, err = startInterop(cfg, genesisTime); err != nil {
 		return nil, err
 	}
@@ -113,7 +124,7 @@ func Start(cfg Config) (*Devnet, error) {
 		if cfg.GasMargin > 0 {
 			pool.GasMargin = cfg.GasMargin
 		}
-		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool})
+		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret})
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -178,6 +189,27 @@ func startInterop(cfg Config, genesisTime uint64) (*service.Service, ethdb.KeyVa
 	return svc, db, nil
 }
 
+// jwtSecretFile is the JWT secret of the authenticated ports: kept in the data directory,
+// or a fresh secret in a temporary file for an in-memory devnet.
+func jwtSecretFile(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "jwtsecret")
+	if dataDir == "" {
+		f, err := os.CreateTemp("", "xgeth-devnet-jwt-*.hex")
+		if err != nil {
+			return "", err
+		}
+		path = f.Name()
+		f.Close()
+		os.Remove(path) // node.ObtainJWTSecret generates it
+	} else if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", err
+	}
+	if _, err := node.ObtainJWTSecret(path); err != nil {
+		return "", fmt.Errorf("devnet: JWT secret: %w", err)
+	}
+	return path, nil
+}
+
 // remoteGenesisTime reads the genesis timestamp of a devnet chain run by another process.
 func remoteGenesisTime(url string) (uint64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -235,16 +267,20 @@ func (d *Devnet) Close() {
 	if d.db != nil {
 		d.db.Close()
 	}
+	if d.tempJWT {
+		os.Remove(d.JWTSecret)
+	}
 }
 
 // PrintSummary writes the chains and prefunded accounts as tables, like other local devnets.
 func (d *Devnet) PrintSummary(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHAIN ID\tHTTP RPC\tWS RPC")
+	fmt.Fprintln(tw, "CHAIN ID\tHTTP RPC\tWS RPC\tINTEROP (for op-geth)\tAUTH RPC (JWT)")
 	for _, c := range d.Chains {
-		fmt.Fprintf(tw, "%d\t%s\t%s\n", c.ID, c.HTTPEndpoint(), c.WSEndpoint())
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.HTTPEndpoint(), c.WSEndpoint(), c.InteropEndpoint(), c.AuthEndpoint())
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "JWT secret: %s\n", d.JWTSecret)
 	fmt.Fprintf(w, "\nPrefunded accounts (%s ETH each on every chain)\nmnemonic: %q, path m/44'/60'/0'/0/i\n\n", new(big.Int).Div(PrefundBalance, big.NewInt(1e18)), TestMnemonic)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tADDRESS\tPRIVATE KEY")

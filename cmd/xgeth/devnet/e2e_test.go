@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
 	"github.com/xgeth/xgeth/interop/accesslist"
@@ -205,6 +206,87 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	otherData := append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(&other)...), msgHash[:]...)
 	if r := sendTx(ctx, t, dst, user, &inbox, otherData, declared, gas); r.Status != types.ReceiptStatusFailed {
 		t.Fatal("a call for another identifier passed with this identifier's access list")
+	}
+}
+
+// The failsafe: readable by anyone on the interop endpoint, switchable only on the
+// authenticated port; while on, interop transactions are refused at ingress with −320602.
+func TestDevnetFailsafe(t *testing.T) {
+	cfg := devnet.DefaultConfig()
+	cfg.BasePort, cfg.BlockTime = 0, time.Second
+	d, err := devnet.Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := d.Chains[1]
+	public, err := rpc.DialContext(ctx, c.InteropEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer public.Close()
+	secret, err := node.ObtainJWTSecret(d.JWTSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := rpc.DialOptions(ctx, c.AuthEndpoint(), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer auth.Close()
+	plain, err := rpc.DialContext(ctx, c.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	client := ethclient.NewClient(plain)
+
+	failsafe := func() bool {
+		var on bool
+		if err := public.CallContext(ctx, &on, "admin_getFailsafeEnabled"); err != nil {
+			t.Fatal(err)
+		}
+		return on
+	}
+	if failsafe() {
+		t.Fatal("failsafe on at start")
+	}
+	for name, cl := range map[string]*rpc.Client{"public HTTP": plain, "interop endpoint": public} {
+		if err := cl.CallContext(ctx, nil, "admin_setFailsafeEnabled", true); err == nil || failsafe() {
+			t.Fatalf("admin_setFailsafeEnabled served on the %s", name)
+		}
+	}
+	if err := auth.CallContext(ctx, nil, "admin_setFailsafeEnabled", true); err != nil {
+		t.Fatalf("admin_setFailsafeEnabled on the authenticated port: %v", err)
+	}
+	if !failsafe() {
+		t.Fatal("failsafe not on after admin_setFailsafeEnabled(true)")
+	}
+	// Any interop transaction is refused, whatever it declares.
+	var id message.Identifier
+	id.ChainID.SetUint64(901)
+	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&id, common.Hash{})})
+	inbox := xparams.CrossL2InboxAddress
+	tx := signTx(ctx, t, client, d.Accounts[0], &inbox, nil, al, 100_000)
+	err = client.SendTransaction(ctx, tx)
+	var coded rpc.Error
+	if !errors.As(err, &coded) || coded.ErrorCode() != -320602 {
+		t.Fatalf("interop tx while failsafe: %v, want code -320602", err)
+	}
+	// Plain transactions still go through.
+	to := d.Accounts[1].Address
+	if r := sendTx(ctx, t, client, d.Accounts[0], &to, nil, nil, 21_000); r.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("plain transfer failed while failsafe")
+	}
+	if err := auth.CallContext(ctx, nil, "admin_setFailsafeEnabled", false); err != nil || failsafe() {
+		t.Fatalf("clearing the failsafe: %v", err)
+	}
+	// Now the same transaction gets a verdict on its message (no such log) instead.
+	err = client.SendTransaction(ctx, tx)
+	if !errors.As(err, &coded) || coded.ErrorCode() == -320602 {
+		t.Fatalf("interop tx after the failsafe cleared: %v, want a verdict on the message", err)
 	}
 }
 
