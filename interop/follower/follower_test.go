@@ -277,6 +277,23 @@ func testReorgs(t *testing.T, c *fakeChain, f *Follower, idx logindex.Reader, ev
 			}
 		}
 	}
+
+	// The source rewinds, then adopts the very same blocks again (a sequencer whose
+	// forkchoice returns to its old head): rewound, then the same blocks re-appended.
+	head := c.head().number()
+	c.mu.Lock()
+	saved := append([]*fakeBlock(nil), c.blocks[head-2:]...)
+	c.blocks = c.blocks[:head-2]
+	c.mu.Unlock()
+	c.heads.Send(c.head().header)
+	expectEvents(t, events, []Event{{Kind: Rewound, Ref: c.block(head - 3).ref()}})
+	c.mu.Lock()
+	c.blocks = append(c.blocks, saved...)
+	c.mu.Unlock()
+	c.extend(1)
+	waitSynced(t, f, c)
+	checkIndex(t, idx, c, 0)
+	expectEvents(t, events, appendedRange(c, head-2, head+1))
 }
 
 func TestFollowReorgWS(t *testing.T) {

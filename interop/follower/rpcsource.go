@@ -27,6 +27,10 @@ const (
 	DefaultResubscribeAfter = time.Minute
 )
 
+// maxWSMessage bounds one WebSocket response: eth_getBlockReceipts of a block full of logs
+// can exceed the RPC client's 32 MiB default.
+const maxWSMessage = 256 << 20
+
 // txHashCacheSize is how many blocks' transaction hashes are kept between reading a header
 // and reading its receipts (a few times the follower's fetch-ahead window).
 const txHashCacheSize = 256
@@ -141,7 +145,7 @@ func (s *RPCSource) conn(ctx context.Context) (*rpc.Client, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout)
 	defer cancel()
-	c, err := rpc.DialOptions(ctx, s.url)
+	c, err := rpc.DialOptions(ctx, s.url, rpc.WithWebsocketMessageSizeLimit(maxWSMessage))
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", s.name, err)
 	}
