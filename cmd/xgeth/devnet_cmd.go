@@ -4,12 +4,19 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
+	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/safety"
+	xparams "github.com/xgeth/xgeth/params"
 )
 
 var (
@@ -28,6 +35,37 @@ var (
 		Usage: "Block time of every chain (whole seconds)",
 		Value: 2 * time.Second,
 	}
+	devnetChainIDsFlag = &cli.StringFlag{
+		Name:  "devnet.chainids",
+		Usage: "Comma-separated chain IDs to run (overrides --devnet.chains), e.g. 902 to run one chain of a devnet split over processes",
+	}
+	interopRPCFlag = &cli.StringSliceFlag{
+		Name:  "interop.rpc",
+		Usage: "Chain of the dependency set run by another process, as <chainID>=<JSON-RPC URL> (ws:// preferred; repeatable)",
+	}
+	interopDepSetFlag = &cli.StringFlag{
+		Name:  "interop.depset",
+		Usage: "Dependency set file (OP Stack JSON); chains in it that this process does not run are followed at their \"rpc\" URL",
+	}
+	interopMinSafetyFlag = &cli.StringFlag{
+		Name:  "interop.minsafety",
+		Usage: "Safety level every initiating message must have reached for the pool and the builder (unsafe, cross-unsafe, local-safe, safe, finalized)",
+		Value: safety.CrossUnsafe.String(),
+	}
+	interopFailsafeFlag = &cli.BoolFlag{
+		Name:  "interop.failsafe",
+		Usage: "Start with the interop failsafe on: interop transactions are refused and excluded from blocks",
+	}
+	interopMaxEntriesFlag = &cli.IntFlag{
+		Name:  "interop.maxentries",
+		Usage: "Maximum CrossL2Inbox access-list entries of one transaction",
+		Value: checker.DefaultMaxEntries,
+	}
+	interopGasMarginFlag = &cli.Uint64Flag{
+		Name:  "interop.gasmargin",
+		Usage: "Block gas kept free for system transactions: interop transactions may use at most the block gas limit minus this",
+		Value: xparams.SystemTxGasMargin,
+	}
 	dataDirFlag = &cli.StringFlag{
 		Name:  "datadir",
 		Usage: "Data directory for the chains' databases (default: in memory, nothing kept)",
@@ -40,7 +78,8 @@ var devnetCommand = &cli.Command{
 	Description: `Starts OP Stack chains 901, 902, ... with every fork through Lagoon (interop) active at
 genesis, native interop predeploys, each other in their dependency sets, and accounts 0-9 of
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
-	Flags: []cli.Flag{devnetChainsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag},
+	Flags: []cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
+		interopRPCFlag, interopDepSetFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
 	Action: func(ctx *cli.Context) error {
 		n := ctx.Int(devnetChainsFlag.Name)
 		if n < 1 || n > 64 {
@@ -50,6 +89,19 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.ChainIDs = cfg.ChainIDs[:0]
 		for i := 0; i < n; i++ {
 			cfg.ChainIDs = append(cfg.ChainIDs, uint64(901+i))
+		}
+		if ids := ctx.String(devnetChainIDsFlag.Name); ids != "" {
+			cfg.ChainIDs = cfg.ChainIDs[:0]
+			for _, f := range strings.Split(ids, ",") {
+				id, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+				if err != nil || id == 0 {
+					return fmt.Errorf("--%s: bad chain ID %q", devnetChainIDsFlag.Name, f)
+				}
+				cfg.ChainIDs = append(cfg.ChainIDs, id)
+			}
+		}
+		if err := interopConfig(ctx, &cfg); err != nil {
+			return err
 		}
 		cfg.BasePort = ctx.Int(devnetPortFlag.Name)
 		cfg.BlockTime = ctx.Duration(devnetBlockTimeFlag.Name)
@@ -70,4 +122,47 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		d.Close()
 		return nil
 	},
+}
+
+// interopConfig applies the --interop.* flags to a devnet configuration.
+func interopConfig(ctx *cli.Context, cfg *devnet.Config) error {
+	lvl, err := safety.Parse(ctx.String(interopMinSafetyFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", interopMinSafetyFlag.Name, err)
+	}
+	cfg.MinSafety = lvl
+	cfg.Failsafe = ctx.Bool(interopFailsafeFlag.Name)
+	if cfg.MaxEntries = ctx.Int(interopMaxEntriesFlag.Name); cfg.MaxEntries < 3 {
+		return fmt.Errorf("--%s must be at least 3 (one message)", interopMaxEntriesFlag.Name)
+	}
+	cfg.GasMargin = ctx.Uint64(interopGasMarginFlag.Name)
+	cfg.Remote = map[uint64]string{}
+	if path := ctx.String(interopDepSetFlag.Name); path != "" {
+		set, err := depset.Load(path)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", interopDepSetFlag.Name, err)
+		}
+		for _, c := range set.Chains() {
+			if !c.ID.IsUint64() {
+				return fmt.Errorf("--%s: chain %s: the devnet runs chain IDs below 2^64 only", interopDepSetFlag.Name, c.ID.Dec())
+			}
+			id := c.ID.Uint64()
+			if slices.Contains(cfg.ChainIDs, id) {
+				continue
+			}
+			if c.RPC == "" {
+				return fmt.Errorf("--%s: chain %d is not run by this devnet and has no \"rpc\" endpoint", interopDepSetFlag.Name, id)
+			}
+			cfg.Remote[id] = c.RPC
+		}
+	}
+	for _, spec := range ctx.StringSlice(interopRPCFlag.Name) {
+		idStr, url, ok := strings.Cut(spec, "=")
+		id, err := strconv.ParseUint(idStr, 10, 64)
+		if !ok || err != nil || id == 0 || url == "" {
+			return fmt.Errorf("--%s: want <chainID>=<URL>, got %q", interopRPCFlag.Name, spec)
+		}
+		cfg.Remote[id] = url
+	}
+	return nil
 }

@@ -15,9 +15,9 @@ import (
 )
 
 var (
-	interopRPCFlag = &cli.StringFlag{Name: "rpc", Usage: "JSON-RPC URL of the chain that emitted the log", Required: true}
-	interopTxFlag  = &cli.StringFlag{Name: "tx", Usage: "hash of the transaction that emitted the log", Required: true}
-	interopLogFlag = &cli.UintFlag{Name: "log", Usage: "position of the log among the transaction's logs"}
+	messageRPCFlag = &cli.StringFlag{Name: "rpc", Usage: "JSON-RPC URL of the chain that emitted the log", Required: true}
+	messageTxFlag  = &cli.StringFlag{Name: "tx", Usage: "hash of the transaction that emitted the log", Required: true}
+	messageLogFlag = &cli.UintFlag{Name: "log", Usage: "position of the log among the transaction's logs"}
 )
 
 var interopCommand = &cli.Command{
@@ -29,19 +29,19 @@ var interopCommand = &cli.Command{
 		Description: `Reads the receipt of --tx over --rpc and prints, as JSON, the identifier of its --log-th
 log, the message hash, the CrossL2Inbox access list that declares it and the calldata of
 CrossL2Inbox.validateMessage for it.`,
-		Flags:  []cli.Flag{interopRPCFlag, interopTxFlag, interopLogFlag},
+		Flags:  []cli.Flag{messageRPCFlag, messageTxFlag, messageLogFlag},
 		Action: interopMessage,
 	}},
 }
 
 func interopMessage(ctx *cli.Context) error {
 	var txHash common.Hash
-	if err := txHash.UnmarshalText([]byte(ctx.String(interopTxFlag.Name))); err != nil {
-		return fmt.Errorf("--%s: want a 0x-prefixed 32-byte hash: %v", interopTxFlag.Name, err)
+	if err := txHash.UnmarshalText([]byte(ctx.String(messageTxFlag.Name))); err != nil {
+		return fmt.Errorf("--%s: want a 0x-prefixed 32-byte hash: %v", messageTxFlag.Name, err)
 	}
 	c, cancel := context.WithTimeout(ctx.Context, 30*time.Second)
 	defer cancel()
-	client, err := ethclient.DialContext(c, ctx.String(interopRPCFlag.Name))
+	client, err := ethclient.DialContext(c, ctx.String(messageRPCFlag.Name))
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func interopMessage(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("receipt of %s: %w", txHash, err)
 	}
-	n := ctx.Uint(interopLogFlag.Name)
+	n := ctx.Uint(messageLogFlag.Name)
 	if n >= uint(len(receipt.Logs)) {
 		return fmt.Errorf("transaction %s emitted %d logs, no log %d", txHash, len(receipt.Logs), n)
 	}

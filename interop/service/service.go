@@ -47,6 +47,9 @@ type chain struct {
 	url      string // "" for a local chain
 	local    bool
 	follower *follower.Follower
+
+	// Index size gauges, under interop/index/<chain id>/.
+	sizeBlocks, sizeLogs, sizeBytes *metrics.Gauge
 }
 
 // Service is the interop side of a node.
@@ -87,7 +90,11 @@ func New(cfg Config) (*Service, error) {
 		if err != nil {
 			return nil, fmt.Errorf("interop: index of chain %s: %w", c.ID.Dec(), err)
 		}
-		s.chains[c.ID] = &chain{id: c.ID, index: idx, url: c.RPC}
+		p := "interop/index/" + c.ID.Dec() + "/"
+		s.chains[c.ID] = &chain{id: c.ID, index: idx, url: c.RPC,
+			sizeBlocks: metrics.GetOrRegisterGauge(p+"blocks", nil),
+			sizeLogs:   metrics.GetOrRegisterGauge(p+"logs", nil),
+			sizeBytes:  metrics.GetOrRegisterGauge(p+"bytes", nil)}
 		s.order = append(s.order, c.ID)
 		indexes[c.ID] = idx
 	}
@@ -189,6 +196,10 @@ func (s *Service) relay(c *chain, events chan follower.Event, sub event.Subscrip
 			if c.local && ev.Kind == follower.Appended {
 				s.verify(c, ev.Ref)
 			}
+			stats := c.index.Stats()
+			c.sizeBlocks.Update(int64(stats.Blocks))
+			c.sizeLogs.Update(int64(stats.Logs))
+			c.sizeBytes.Update(int64(stats.Bytes))
 			s.changes.Send(ev)
 		case <-sub.Err():
 			return
