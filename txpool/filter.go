@@ -158,8 +158,8 @@ func (f *Filter) check(ctx context.Context, tx *types.Transaction, entries []com
 	checkedMeter.Mark(1)
 	desc := checker.ExecutingDescriptor{ChainID: f.cfg.ChainID, Timestamp: f.head.NextBlockTime(), Timeout: f.cfg.Timeout}
 	err := f.checker.CheckAccessList(ctx, entries, f.cfg.MinSafety, desc)
-	if ctx.Err() != nil {
-		return err // a cancelled check is no verdict to remember
+	if ctx.Err() != nil || errors.Is(err, checker.ErrFailsafe) {
+		return err // a cancelled check, or the failsafe switched on meanwhile: no verdict to remember
 	}
 	f.mu.Lock()
 	if len(f.cache) >= maxCached {

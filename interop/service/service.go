@@ -150,7 +150,7 @@ func (s *Service) Start() error {
 				s.Stop()
 				return fmt.Errorf("interop: chain %s is neither run here nor given a JSON-RPC endpoint (--interop.rpc)", c.id.Dec())
 			}
-			src, err := follower.NewRPCSource(c.url)
+			src, err := follower.NewRPCSource(c.url, follower.WithChainID(&c.id))
 			if err != nil {
 				s.Stop()
 				return fmt.Errorf("interop: chain %s: %w", c.id.Dec(), err)
@@ -256,6 +256,11 @@ func (s *Service) Stop() {
 		sub.Unsubscribe()
 	}
 	s.wg.Wait()
+	for _, id := range s.order {
+		if src, ok := s.chains[id].source.(interface{ Close() }); ok {
+			src.Close()
+		}
+	}
 }
 
 // InteropStatus implements rpcapi.Status.

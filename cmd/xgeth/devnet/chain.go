@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	gethtxpool "github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -128,6 +129,12 @@ func startChain(spec chainSpec) (*Chain, error) {
 	cfg.Miner = miner.DefaultConfig
 	cfg.Miner.Recommit = 200 * time.Millisecond
 	cfg.RollupDisableTxPoolGossip = true
+	if spec.DataDir != "" {
+		// Keep every block's state on disk as it is imported (archive, hash scheme): a
+		// devnet killed mid-run restarts from its last block instead of losing the
+		// in-memory state layers and rewinding.
+		cfg.StateScheme, cfg.NoPruning = rawdb.HashScheme, true
+	}
 	// Devnet chains are small; geth's mainnet-sized caches would cost gigabytes per chain.
 	cfg.DatabaseCache, cfg.TrieCleanCache, cfg.TrieDirtyCache, cfg.SnapshotCache = 64, 64, 64, 32
 	// Interop: the pool and the block builder check executing messages with the
