@@ -25,12 +25,11 @@ import (
 	xvm "github.com/xgeth/xgeth/vm"
 )
 
-// emitterRuntime emits LOG1(topic = emitterTopic, data = calldata) on every call.
+// emitterInit deploys a contract that emits LOG1(0x01, calldata) on every call: the
+// README's walkthrough uses these exact bytes (init code copying the 10-byte runtime
+// CALLDATASIZE PUSH0 PUSH0 CALLDATACOPY PUSH1 1 CALLDATASIZE PUSH0 LOG1 STOP).
 var (
-	emitterTopic   = crypto.Keccak256Hash([]byte("xgeth e2e ping"))
-	emitterRuntime = append(append([]byte{0x36, 0x5f, 0x5f, 0x37, 0x7f}, emitterTopic[:]...), 0x36, 0x5f, 0xa1, 0x00)
-	// emitterInit copies the runtime code (which follows these 10 bytes) to memory and returns it.
-	emitterInit = append([]byte{0x60, byte(len(emitterRuntime)), 0x60, 0x0a, 0x5f, 0x39, 0x60, byte(len(emitterRuntime)), 0x5f, 0xf3}, emitterRuntime...)
+	emitterInit = hexutil.MustDecode("0x600a600a5f39600a5ff3365f5f376001365fa100")
 
 	validateMessageSelector = []byte{0xab, 0x4d, 0x6f, 0x75}
 )
