@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
@@ -139,6 +140,19 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	}
 	if got.MsgHash != msgHash || got.Identifier != id {
 		t.Fatalf("ExecutingMessage: got %+v, want identifier %+v msgHash %s", got, id, msgHash)
+	}
+
+	// The node verifies the executing messages of its own blocks against the index.
+	verifiedValid := metrics.GetOrRegisterCounter("interop/blocks/verified/valid", nil)
+	for verifiedValid.Snapshot().Count() == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the block executing the message was never verified valid")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if n := metrics.GetOrRegisterCounter("interop/blocks/verified/invalid", nil).Snapshot().Count(); n != 0 {
+		t.Fatalf("%d blocks verified invalid", n)
 	}
 
 	// Not declared: reverts.
