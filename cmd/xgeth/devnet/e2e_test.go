@@ -39,27 +39,14 @@ var (
 // emitted on chain 901 is executed on chain 902 through the native CrossL2Inbox, and only
 // when the transaction declares it correctly in its access list.
 func TestDevnetCrossChainMessage(t *testing.T) {
-	cfg := devnet.DefaultConfig()
-	cfg.BasePort = 0 // free ports
-	cfg.BlockTime = time.Second
-	d, err := devnet.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	src, err := ethclient.DialContext(ctx, d.Chains[0].HTTPEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	dst, err := ethclient.DialContext(ctx, d.Chains[1].WSEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
+	// 901 over HTTP, 902 over WebSocket: both transports serve the whole walkthrough.
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), func(c *devnet.Chain) string {
+		if c.ID == 901 {
+			return c.HTTPEndpoint()
+		}
+		return c.WSEndpoint()
+	})
+	src, dst := clients[0], clients[1]
 	for _, c := range []*ethclient.Client{src, dst} {
 		if id, err := c.ChainID(ctx); err != nil {
 			t.Fatal(err)
@@ -191,7 +178,7 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 		desc := map[string]string{"chainID": chainID, "timestamp": hexutil.EncodeUint64(timestamp)}
 		return rpcClient.CallContext(ctx, nil, "interop_checkAccessList", entries, "cross-unsafe", desc)
 	}
-	execTS := header.Time + uint64(cfg.BlockTime/time.Second)
+	execTS := header.Time + 1 // the next block (startDevnet runs one-second blocks)
 	if err := check(accesslist.Encode([]accesslist.Access{acc}), "902", execTS); err != nil {
 		t.Fatalf("interop_checkAccessList of the valid message: %v", err)
 	}
@@ -225,15 +212,8 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 // The failsafe: readable by anyone on the interop endpoint, switchable only on the
 // authenticated port; while on, interop transactions are refused at ingress with −320602.
 func TestDevnetFailsafe(t *testing.T) {
-	cfg := devnet.DefaultConfig()
-	cfg.BasePort, cfg.BlockTime = 0, time.Second
-	d, err := devnet.Start(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
+	client := clients[1]
 	c := d.Chains[1]
 	public, err := rpc.DialContext(ctx, c.InteropEndpoint())
 	if err != nil {
@@ -249,12 +229,7 @@ func TestDevnetFailsafe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer auth.Close()
-	plain, err := rpc.DialContext(ctx, c.HTTPEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer plain.Close()
-	client := ethclient.NewClient(plain)
+	plain := client.Client()
 
 	failsafe := func() bool {
 		var on bool

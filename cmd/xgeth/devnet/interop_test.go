@@ -61,28 +61,37 @@ func inPool(ctx context.Context, c *ethclient.Client, hash common.Hash) bool {
 	return err == nil && pending
 }
 
-// A reorg of the source chain evicts pooled transactions that depended on the dropped
-// block, and only those.
-func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
-	cfg := devnet.DefaultConfig()
+// startDevnet starts a devnet of cfg on free ports with one-second blocks, and dials chain
+// i's url (as url(chain) picks it) for each i in dial. Everything stops with the test.
+func startDevnet(t *testing.T, cfg devnet.Config, url func(*devnet.Chain) string) (*devnet.Devnet, context.Context, []*ethclient.Client) {
+	t.Helper()
 	cfg.BasePort, cfg.BlockTime = 0, time.Second
 	d, err := devnet.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer d.Close()
+	t.Cleanup(d.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	src, err := ethclient.DialContext(ctx, d.Chains[0].HTTPEndpoint())
-	if err != nil {
-		t.Fatal(err)
+	t.Cleanup(cancel)
+	var clients []*ethclient.Client
+	for _, c := range d.Chains {
+		cl, err := ethclient.DialContext(ctx, url(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		clients = append(clients, cl)
 	}
-	defer src.Close()
-	dst, err := ethclient.DialContext(ctx, d.Chains[1].HTTPEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dst.Close()
+	return d, ctx, clients
+}
+
+func httpURL(c *devnet.Chain) string { return c.HTTPEndpoint() }
+
+// A reorg of the source chain evicts pooled transactions that depended on the dropped
+// block, and only those.
+func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
+	src, dst := clients[0], clients[1]
 
 	emitterAddr := deployEmitter(ctx, t, src, d.Accounts[0])
 	kept, _ := emit(ctx, t, src, d.Accounts[0], emitterAddr, 901, "survives the reorg")
