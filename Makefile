@@ -5,7 +5,7 @@ GOTEST_FLAGS ?=
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: all build test test-unit test-e2e devnet lint bench fuzz opgeth clean
+.PHONY: all build test test-patches devnet lint bench fuzz opgeth clean
 
 all: build
 
@@ -18,9 +18,16 @@ build: opgeth
 devnet: build
 	./build/bin/xgeth devnet
 
-# test runs every test: unit tests, the op-geth-backed vm tests and the devnet end-to-end test.
-test: opgeth lint
+# test runs every test: unit tests, the op-geth-backed vm tests, the devnet end-to-end tests
+# (real nodes, real sockets, a killed and restarted xgeth process), and op-geth's own tests of
+# the packages our patches touch.
+test: opgeth lint test-patches
 	$(GO) test $(GOTEST_FLAGS) -timeout 20m $(PKGS)
+
+# Packages of op-geth changed by patches/: their own tests must keep passing.
+PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/... ./eth/interop/ ./eth/ethconfig/
+test-patches: opgeth
+	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -timeout 15m $(PATCHED_PKGS)
 
 lint: opgeth
 	$(GO) vet $(PKGS)
