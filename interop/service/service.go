@@ -60,8 +60,6 @@ type Service struct {
 	order   []uint256.Int
 
 	changes event.FeedOf[follower.Event] // every index change of every chain
-	mu      sync.Mutex
-	invalid map[uint256.Int]checker.Verdict // newest invalid verdict per local chain
 	subs    []event.Subscription
 	quit    chan struct{}
 	wg      sync.WaitGroup
@@ -83,7 +81,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Index.Retention == 0 {
 		cfg.Index.Retention = cfg.DepSet.Retention()
 	}
-	s := &Service{cfg: cfg, chains: map[uint256.Int]*chain{}, invalid: map[uint256.Int]checker.Verdict{}, quit: make(chan struct{})}
+	s := &Service{cfg: cfg, chains: map[uint256.Int]*chain{}, quit: make(chan struct{})}
 	indexes := checker.IndexSet{}
 	for _, c := range cfg.DepSet.Chains() {
 		idx, err := logindex.Open(cfg.DB, &c.ID, cfg.Index)
@@ -222,9 +220,6 @@ func (s *Service) verify(c *chain, ref logindex.BlockRef) {
 		verifiedValid.Inc(1)
 	case checker.Invalid:
 		verifiedInvalid.Inc(1)
-		s.mu.Lock()
-		s.invalid[c.id] = v
-		s.mu.Unlock()
 		log.Warn("Block emits an invalid executing message", "chain", c.id.Dec(), "number", ref.Number, "hash", ref.Hash, "err", v.Err)
 	default:
 		verifiedUnknown.Inc(1)
