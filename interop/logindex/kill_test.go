@@ -3,6 +3,7 @@ package logindex
 import (
 	"bufio"
 	"fmt"
+	"github.com/ethereum/go-ethereum/ethdb/pebble"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -19,16 +20,23 @@ const (
 // prunes while it may be killed.
 var killOptions = Options{Retention: 600, RecentBlocks: 16, ReadCache: 16}
 
-// TestKillChild is the child of TestKillRecovery: it appends to the index in dir until it
-// is killed, rewinding now and then. It does nothing in a normal test run.
-func TestKillChild(t *testing.T) {
-	dir := os.Getenv(killDirEnv)
-	if dir == "" {
-		t.Skip("child process of TestKillRecovery")
+// TestMain runs the child of TestKillRecovery when the test binary is started as one.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(killDirEnv); dir != "" {
+		killChild(dir)
 	}
+	os.Exit(m.Run())
+}
+
+// killChild appends to the index in dir until it is killed, rewinding now and then.
+func killChild(dir string) {
 	seed, _ := strconv.ParseUint(os.Getenv(killSeedEnv), 10, 64)
 	rng := rand.New(rand.NewPCG(seed, 1))
-	db := openPebble(t, dir)
+	db, err := pebble.New(dir, 16, 16, "", false)
+	if err != nil {
+		fmt.Println("open pebble:", err)
+		os.Exit(3)
+	}
 	x, err := Open(db, chainA, killOptions)
 	if err != nil {
 		fmt.Println("open:", err)
@@ -69,7 +77,7 @@ func TestKillRecovery(t *testing.T) {
 	dir := t.TempDir()
 	rounds := 6
 	for round := 0; round < rounds; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+		cmd := exec.Command(os.Args[0])
 		cmd.Env = append(os.Environ(), killDirEnv+"="+dir, fmt.Sprintf("%s=%d", killSeedEnv, round+1))
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
