@@ -287,31 +287,21 @@ func (s *RPCSource) SubscribeNewHeads(ctx context.Context, ch chan<- *types.Head
 		defer csub.Unsubscribe()
 		// Only the newest head matters: keep one pending so that a slow follower never
 		// makes the client buffer notifications (it drops the subscription when full).
-		var pending *types.Header
-		for {
-			var out chan<- *types.Header
-			if pending != nil {
-				out = ch
+		failed, err := forwardNewest(raw, csub.Err(), quit, ch, func(m json.RawMessage) (*types.Header, error) {
+			h, _, err := decodeBlock(m, false)
+			if err != nil {
+				return nil, fmt.Errorf("newHeads notification from %s: %w", s.name, err)
 			}
-			select {
-			case m := <-raw:
-				h, _, err := decodeBlock(m, false)
-				if err != nil {
-					return fmt.Errorf("newHeads notification from %s: %w", s.name, err)
-				}
-				pending = h
-			case out <- pending:
-				pending = nil
-			case err := <-csub.Err():
-				s.drop(c)
-				if err == nil {
-					err = errors.New("closed by the client")
-				}
-				return fmt.Errorf("newHeads subscription on %s: %w", s.name, err)
-			case <-quit:
-				return nil
+			return h, nil
+		})
+		if failed {
+			s.drop(c)
+			if err == nil {
+				err = errors.New("closed by the client")
 			}
+			return fmt.Errorf("newHeads subscription on %s: %w", s.name, err)
 		}
+		return err
 	}), nil
 }
 

@@ -103,24 +103,37 @@ func (s *localSource[E]) SubscribeNewHeads(ctx context.Context, ch chan<- *types
 		defer sub.Unsubscribe()
 		// The chain's feed waits for every subscriber, so block import would wait for a busy
 		// follower: keep taking events and hand over only the newest head.
-		var pending *types.Header
-		for {
-			var out chan<- *types.Header
-			if pending != nil {
-				out = ch
-			}
-			select {
-			case ev := <-events:
-				if h := s.headOf(ev); h != nil {
-					pending = h
-				}
-			case out <- pending:
-				pending = nil
-			case err := <-sub.Err():
-				return err
-			case <-quit:
-				return nil
-			}
-		}
+		_, err := forwardNewest(events, sub.Err(), quit, ch, func(ev E) (*types.Header, error) { return s.headOf(ev), nil })
+		return err
 	}), nil
+}
+
+// forwardNewest takes head notifications from in and hands only the newest one to out, so a
+// slow reader never makes the sender wait or buffer. head converts a notification (nil: not
+// a head). It returns on quit (nil), on a conversion error, or when failed delivers (failed
+// true, with the subscription's error, which may be nil for a closed subscription).
+func forwardNewest[E any](in <-chan E, failed <-chan error, quit <-chan struct{}, out chan<- *types.Header, head func(E) (*types.Header, error)) (bool, error) {
+	var pending *types.Header
+	for {
+		var send chan<- *types.Header
+		if pending != nil {
+			send = out
+		}
+		select {
+		case ev := <-in:
+			h, err := head(ev)
+			if err != nil {
+				return false, err
+			}
+			if h != nil {
+				pending = h
+			}
+		case send <- pending:
+			pending = nil
+		case err := <-failed:
+			return true, err
+		case <-quit:
+			return false, nil
+		}
+	}
 }
