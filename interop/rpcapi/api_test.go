@@ -32,50 +32,54 @@ type noStatus struct{}
 
 func (noStatus) InteropStatus() []ChainStatus { return nil }
 
-// fixture serves the interop endpoint over real HTTP on 127.0.0.1, backed by a checker over
-// a log index of chain 901 holding blocks 1..3 (block 2 has three logs).
+// fixture serves the interop endpoint over real HTTP on 127.0.0.1, backed by indexedChecker.
 type fixture struct {
 	client  *rpc.Client
 	checker *checker.Checker
 	msg     message.Message // log 1 of block 2 of chain 901
 }
 
-func newFixture(t *testing.T) *fixture {
-	t.Helper()
+// indexedChecker is a checker over the dependency set {901, 902} and a log index of 901
+// holding blocks 1..3 with three logs each; msg is log 1 of block 2.
+func indexedChecker(tb testing.TB) (c *checker.Checker, msg message.Message) {
+	tb.Helper()
 	set, err := depset.New([]depset.Chain{
 		{ID: *uint256.NewInt(srcChain), ActivationTime: genesis, BlockTime: blockTime},
 		{ID: *uint256.NewInt(dstChain), ActivationTime: genesis, BlockTime: blockTime},
 	}, 0)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	idx, err := logindex.Open(memorydb.New(), uint256.NewInt(srcChain), logindex.Options{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	f := &fixture{}
 	parent := common.Hash{}
 	for n := uint64(1); n <= 3; n++ {
 		b := &logindex.Block{BlockRef: logindex.BlockRef{Number: n, Hash: crypto.Keccak256Hash([]byte{byte(n)}), ParentHash: parent, Timestamp: genesis + n*blockTime}}
-		if n == 2 {
-			for i := uint32(0); i < 3; i++ {
-				msg := message.Message{
-					Identifier: message.Identifier{Origin: common.Address{0xaa, byte(i)}, BlockNumber: n, LogIndex: i, Timestamp: b.Timestamp},
-					MsgHash:    crypto.Keccak256Hash([]byte{byte(i)}),
-				}
-				msg.Identifier.ChainID.SetUint64(srcChain)
-				b.LogHashes = append(b.LogHashes, message.LogHash(msg.Identifier.Origin, msg.MsgHash))
-				if i == 1 {
-					f.msg = msg
-				}
+		for i := uint32(0); i < 3; i++ {
+			m := message.Message{
+				Identifier: message.Identifier{Origin: common.Address{0xaa, byte(n), byte(i)}, BlockNumber: n, LogIndex: i, Timestamp: b.Timestamp},
+				MsgHash:    crypto.Keccak256Hash([]byte{byte(n), byte(i)}),
+			}
+			m.Identifier.ChainID.SetUint64(srcChain)
+			b.LogHashes = append(b.LogHashes, message.LogHash(m.Identifier.Origin, m.MsgHash))
+			if n == 2 && i == 1 {
+				msg = m
 			}
 		}
 		if err := idx.Append(b); err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		parent = b.Hash
 	}
-	f.checker = checker.New(set, checker.IndexSet{*uint256.NewInt(srcChain): idx}, checker.Config{})
+	return checker.New(set, checker.IndexSet{*uint256.NewInt(srcChain): idx}, checker.Config{}), msg
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{}
+	f.checker, f.msg = indexedChecker(t)
 	srv, err := InteropServer(f.checker, noStatus{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,54 +11,16 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
-	"github.com/xgeth/xgeth/interop/checker"
-	"github.com/xgeth/xgeth/interop/depset"
-	"github.com/xgeth/xgeth/interop/logindex"
-	"github.com/xgeth/xgeth/interop/message"
 )
 
-// benchServer serves the interop endpoint on 127.0.0.1 over a real checker and a log index
-// of chain 901 (blocks 1..3, three logs each), over HTTP or WebSocket, and returns a
-// client with the arguments of interop_checkAccessList for one valid message.
+// benchServer serves the interop endpoint on 127.0.0.1 over indexedChecker, over HTTP or
+// WebSocket, and returns a client with the arguments of interop_checkAccessList for one
+// valid message.
 func benchServer(b *testing.B, ws bool) (*rpc.Client, []common.Hash, json.RawMessage) {
 	b.Helper()
-	set, err := depset.New([]depset.Chain{
-		{ID: *uint256.NewInt(srcChain), ActivationTime: genesis, BlockTime: blockTime},
-		{ID: *uint256.NewInt(dstChain), ActivationTime: genesis, BlockTime: blockTime},
-	}, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	idx, err := logindex.Open(memorydb.New(), uint256.NewInt(srcChain), logindex.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var msg message.Message // log 1 of block 2
-	parent := common.Hash{}
-	for n := uint64(1); n <= 3; n++ {
-		blk := &logindex.Block{BlockRef: logindex.BlockRef{Number: n, Hash: crypto.Keccak256Hash([]byte{byte(n)}), ParentHash: parent, Timestamp: genesis + n*blockTime}}
-		for i := uint32(0); i < 3; i++ {
-			m := message.Message{
-				Identifier: message.Identifier{Origin: common.Address{0xaa, byte(n), byte(i)}, BlockNumber: n, LogIndex: i, Timestamp: blk.Timestamp},
-				MsgHash:    crypto.Keccak256Hash([]byte{byte(n), byte(i)}),
-			}
-			m.Identifier.ChainID.SetUint64(srcChain)
-			blk.LogHashes = append(blk.LogHashes, message.LogHash(m.Identifier.Origin, m.MsgHash))
-			if n == 2 && i == 1 {
-				msg = m
-			}
-		}
-		if err := idx.Append(blk); err != nil {
-			b.Fatal(err)
-		}
-		parent = blk.Hash
-	}
-	c := checker.New(set, checker.IndexSet{*uint256.NewInt(srcChain): idx}, checker.Config{})
+	c, msg := indexedChecker(b)
 	srv, err := InteropServer(c, noStatus{}, nil)
 	if err != nil {
 		b.Fatal(err)
