@@ -47,6 +47,14 @@ var (
 		Name:  "interop.depset",
 		Usage: "Dependency set file (OP Stack JSON); chains in it that this process does not run are followed at their \"rpc\" URL",
 	}
+	interopStartBlockFlag = &cli.Uint64Flag{
+		Name:  "interop.startblock",
+		Usage: "Block from which remote chains are indexed when their index is empty",
+	}
+	interopStartTimeFlag = &cli.Uint64Flag{
+		Name:  "interop.starttime",
+		Usage: "Timestamp from which remote chains are indexed when their index is empty (first block at or after it; overrides --interop.startblock)",
+	}
 	interopMinSafetyFlag = &cli.StringFlag{
 		Name:  "interop.minsafety",
 		Usage: "Safety level every initiating message must have reached for the pool and the builder (unsafe, cross-unsafe, local-safe, safe, finalized)",
@@ -79,7 +87,7 @@ var devnetCommand = &cli.Command{
 genesis, native interop predeploys, each other in their dependency sets, and accounts 0-9 of
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	Flags: []cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
-		interopRPCFlag, interopDepSetFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
+		interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
 	Action: func(ctx *cli.Context) error {
 		n := ctx.Int(devnetChainsFlag.Name)
 		if n < 1 || n > 64 {
@@ -136,6 +144,9 @@ func interopConfig(ctx *cli.Context, cfg *devnet.Config) error {
 		return fmt.Errorf("--%s must be at least 3 (one message)", interopMaxEntriesFlag.Name)
 	}
 	cfg.GasMargin = ctx.Uint64(interopGasMarginFlag.Name)
+	if cfg.RemoteStartTime = ctx.Uint64(interopStartTimeFlag.Name); cfg.RemoteStartTime == 0 {
+		cfg.RemoteStartBlock = ctx.Uint64(interopStartBlockFlag.Name)
+	}
 	cfg.Remote = map[uint64]string{}
 	if path := ctx.String(interopDepSetFlag.Name); path != "" {
 		set, err := depset.Load(path)

@@ -49,6 +49,9 @@ type Config struct {
 	GasMargin  uint64
 	// Failsafe starts with the interop failsafe on.
 	Failsafe bool
+	// RemoteStartBlock / RemoteStartTime: where followers of remote chains start on an
+	// empty index (default: their genesis).
+	RemoteStartBlock, RemoteStartTime uint64
 }
 
 // DefaultConfig is the devnet `xgeth devnet` runs without flags.
@@ -181,7 +184,7 @@ func startInterop(cfg Config, genesisTime uint64) (*service.Service, ethdb.KeyVa
 			return nil, nil, fmt.Errorf("devnet: interop index database: %w", err)
 		}
 	}
-	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe})
+	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe, StartBlock: cfg.RemoteStartBlock, StartTime: cfg.RemoteStartTime})
 	if err != nil {
 		db.Close()
 		return nil, nil, err

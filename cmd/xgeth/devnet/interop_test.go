@@ -188,6 +188,7 @@ func TestRemoteChainFollowedOverRPC(t *testing.T) {
 	cfgB := devnet.DefaultConfig()
 	cfgB.ChainIDs, cfgB.BasePort, cfgB.BlockTime = []uint64{902}, 0, time.Second
 	cfgB.Remote = map[uint64]string{901: a.Chains[0].WSEndpoint()}
+	cfgB.RemoteStartBlock = 2 // the emitter's deployment is block 1 at the earliest, its log later
 	b, err := devnet.Start(cfgB)
 	if err != nil {
 		t.Fatal(err)
@@ -235,6 +236,9 @@ func TestRemoteChainFollowedOverRPC(t *testing.T) {
 			t.Fatalf("chain 901 source %q, want %q", s901.Source, a.Chains[0].WSEndpoint())
 		}
 		if s901.LocalUnsafe != nil && uint64(s901.LocalUnsafe.Number) >= msg.Identifier.BlockNumber && s901.State == "live" {
+			if s901.Oldest == nil || s901.Oldest.Number != 2 {
+				t.Fatalf("remote index starts at %+v, want block 2 (RemoteStartBlock)", s901.Oldest)
+			}
 			break
 		}
 		select {
