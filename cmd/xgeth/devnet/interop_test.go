@@ -12,6 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/types/interoptypes"
+	ethinterop "github.com/ethereum/go-ethereum/eth/interop"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
@@ -286,5 +288,34 @@ func waitPending(ctx context.Context, t *testing.T, url string, from common.Addr
 			t.Fatalf("transaction %d of %s never became pending", nonce, from)
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+}
+
+// A stock op-geth uses xgeth as its checker: op-geth's own interop client (what
+// --rollup.interoprpc runs) gets verdicts from the /interop endpoint.
+func TestStockOpGethClientUsesInteropEndpoint(t *testing.T) {
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
+	src := clients[0]
+	emitterAddr := deployEmitter(ctx, t, src, d.Accounts[0])
+	msg, _ := emit(ctx, t, src, d.Accounts[0], emitterAddr, 901, "checked by op-geth's client")
+	waitBlocks(ctx, t, clients[1], 2)
+
+	client := ethinterop.NewInteropClient(d.Chains[1].InteropEndpoint())
+	defer client.Close()
+	var desc interoptypes.ExecutingDescriptor
+	desc.ChainID.SetUint64(902)
+	desc.Timestamp, desc.Timeout = msg.Identifier.Timestamp+1, 86400
+	entries := accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)})
+	if err := client.CheckAccessList(ctx, entries, interoptypes.CrossUnsafe, desc); err != nil {
+		t.Fatalf("op-geth's client, valid message: %v", err)
+	}
+	entries[len(entries)-1][31] ^= 1
+	err := client.CheckAccessList(ctx, entries, interoptypes.CrossUnsafe, desc)
+	var coded rpc.Error
+	if !errors.As(err, &coded) || coded.ErrorCode() != -320600 {
+		t.Fatalf("op-geth's client, wrong checksum: %v, want code -320600", err)
+	}
+	if on, err := client.GetFailsafeEnabled(ctx); err != nil || on {
+		t.Fatalf("op-geth's client, failsafe: %v, %v", on, err)
 	}
 }
