@@ -110,6 +110,7 @@ func Start(cfg Config) (*Devnet, error) {
 		node.DefaultAuthModules = append(node.DefaultAuthModules, "admin")
 	}
 	if d.Interop, d.db, err = startInterop(cfg, genesisTime); err != nil {
+		d.Close() // removes a temporary JWT secret
 		return nil, err
 	}
 	for i, id := range cfg.ChainIDs {
