@@ -44,8 +44,6 @@ type Config struct {
 	MinSafety safety.Level
 	// Timeout is how long (seconds) a pooled message must stay valid (op-geth uses one day).
 	Timeout uint64
-	// MaxEntries caps the CrossL2Inbox keys of one transaction (default 3000).
-	MaxEntries int
 	// GasMargin is the block gas the pool keeps free for system transactions: an interop
 	// transaction may use at most the block gas limit minus this (default 100,000).
 	GasMargin uint64
@@ -53,12 +51,10 @@ type Config struct {
 
 // DefaultConfig is the pool policy of xgeth without flags.
 func DefaultConfig(chainID *uint256.Int) Config {
-	return Config{ChainID: *chainID, MinSafety: safety.CrossUnsafe, Timeout: 86400, MaxEntries: checker.DefaultMaxEntries, GasMargin: xparams.SystemTxGasMargin}
+	return Config{ChainID: *chainID, MinSafety: safety.CrossUnsafe, Timeout: 86400, GasMargin: xparams.SystemTxGasMargin}
 }
 
 var (
-	// ErrTooManyEntries: the transaction declares more CrossL2Inbox keys than the pool accepts.
-	ErrTooManyEntries = rpcerr.InvalidParams.Derive("too many CrossL2Inbox access-list entries")
 	// ErrGasAboveEffectiveLimit: an interop transaction must leave the system-transaction margin free.
 	ErrGasAboveEffectiveLimit = rpcerr.InvalidParams.Derive("interop transaction gas above the effective block gas limit")
 
@@ -93,9 +89,6 @@ const maxCached = 16384
 
 // NewFilter makes the filter of one chain's pool.
 func NewFilter(cfg Config, c Checker, head Head) *Filter {
-	if cfg.MaxEntries <= 0 {
-		cfg.MaxEntries = checker.DefaultMaxEntries
-	}
 	if !cfg.MinSafety.Valid() {
 		cfg.MinSafety = safety.CrossUnsafe
 	}
@@ -139,9 +132,6 @@ func (f *Filter) check(ctx context.Context, tx *types.Transaction, entries []com
 	// The failsafe is never cached: it must take effect at once.
 	if f.checker.Failsafe() {
 		return checker.ErrFailsafe
-	}
-	if len(entries) > f.cfg.MaxEntries {
-		return ErrTooManyEntries.Withf("%d entries, at most %d", len(entries), f.cfg.MaxEntries)
 	}
 	if limit := f.head.GasLimit(); limit > f.cfg.GasMargin && tx.Gas() > limit-f.cfg.GasMargin {
 		return ErrGasAboveEffectiveLimit.Withf("gas %d, block gas limit %d minus system margin %d", tx.Gas(), limit, f.cfg.GasMargin)

@@ -44,6 +44,7 @@ func blockTS(n uint64) uint64 { return genesis + n*blockTime }
 
 // world is a real checker over a real log index (memorydb) and dependency set.
 type world struct {
+	set     *depset.Set
 	idx     *logindex.ChainIndex
 	checker *checker.Checker
 	parent  common.Hash
@@ -66,8 +67,14 @@ func newWorld(tb testing.TB) *world {
 	for n := uint64(1); n <= indexedHead; n++ {
 		w.appendBlock(tb, n)
 	}
-	w.checker = checker.New(set, checker.IndexSet{*uint256.NewInt(srcChain): idx}, checker.Config{})
+	w.set = set
+	w.setCap(0)
 	return w
+}
+
+// setCap rebuilds the world's checker with a cap on access-list entries (0: the default).
+func (w *world) setCap(maxEntries int) {
+	w.checker = checker.New(w.set, checker.IndexSet{*uint256.NewInt(srcChain): w.idx}, checker.Config{MaxEntries: maxEntries})
 }
 
 // msgAt is log i of block n of chain 901 as the index holds it (blocks not indexed yet
@@ -196,14 +203,15 @@ func TestFilter(t *testing.T) {
 			admit: checker.ErrFailsafe, code: -320602},
 		{name: "failsafe does not touch plain transactions", tx: poolTx(0, 21_000, nil),
 			setup: func(w *world, _ *head, _ *Config) { w.checker.SetFailsafe(true, "test") }},
+		// The cap is the checker's (the one every caller gets): refused before any lookup.
 		{name: "entries at the cap", tx: interopTx(0, 100_000, msgAt(1, 0), msgAt(2, 0)),
-			setup: func(_ *world, _ *head, c *Config) { c.MaxEntries = 4 }, checks: 2},
+			setup: func(w *world, _ *head, _ *Config) { w.setCap(4) }, checks: 2},
 		{name: "entries above the cap", tx: interopTx(0, 100_000, msgAt(1, 0), msgAt(2, 0), msgAt(3, 0)),
-			setup: func(_ *world, _ *head, c *Config) { c.MaxEntries = 4 },
-			admit: ErrTooManyEntries, code: -32602, evict: true},
+			setup: func(w *world, _ *head, _ *Config) { w.setCap(4) },
+			admit: checker.ErrTooManyEntries, code: -32602, evict: true, checks: 2},
 		{name: "entries above the cap of an invalid list", tx: poolTx(0, 100_000, types.AccessList{{Address: xparams.CrossL2InboxAddress, StorageKeys: append(wrong, wrong...)}}),
-			setup: func(_ *world, _ *head, c *Config) { c.MaxEntries = 2 },
-			admit: ErrTooManyEntries, code: -32602, evict: true},
+			setup: func(w *world, _ *head, _ *Config) { w.setCap(2) },
+			admit: checker.ErrTooManyEntries, code: -32602, evict: true, checks: 2},
 		{name: "gas at the effective limit", tx: interopTx(0, effective, msgAt(2, 1)), checks: 2},
 		{name: "gas above the effective limit", tx: interopTx(0, effective+1, msgAt(2, 1)),
 			admit: ErrGasAboveEffectiveLimit, code: -32602, evict: true},
@@ -401,8 +409,8 @@ func TestFilterCanceledContextStoresNoVerdict(t *testing.T) {
 func TestNewFilterDefaults(t *testing.T) {
 	w := newWorld(t)
 	f := NewFilter(Config{ChainID: *uint256.NewInt(dstChain), Timeout: 86400}, w.checker, newHead())
-	if f.cfg.MaxEntries != checker.DefaultMaxEntries || f.cfg.MinSafety != safety.CrossUnsafe {
-		t.Fatalf("defaults: max entries %d, min safety %v", f.cfg.MaxEntries, f.cfg.MinSafety)
+	if f.cfg.MinSafety != safety.CrossUnsafe {
+		t.Fatalf("defaults: min safety %v", f.cfg.MinSafety)
 	}
 	if err := f.FilterTxReason(context.Background(), interopTx(0, 100_000, msgAt(2, 1)), false); err != nil {
 		t.Fatal(err)

@@ -66,7 +66,7 @@ var (
 	}
 	interopMaxEntriesFlag = &cli.IntFlag{
 		Name:  "interop.maxentries",
-		Usage: "Maximum CrossL2Inbox access-list entries of one transaction",
+		Usage: "Maximum CrossL2Inbox access-list entries of one list, for the pool, the builder and interop_checkAccessList",
 		Value: checker.DefaultMaxEntries,
 	}
 	interopGasMarginFlag = &cli.Uint64Flag{

@@ -24,6 +24,7 @@ import (
 	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/safety"
@@ -42,8 +43,8 @@ type Config struct {
 	// Remote chains of the dependency set run by other processes: chain ID → JSON-RPC URL.
 	// Their interop activation is taken from their genesis block, their block time is BlockTime.
 	Remote map[uint64]string
-	// Interop pool policy: minimum safety, entry cap, system gas margin, pool timeout;
-	// zero values select the defaults of txpool.DefaultConfig.
+	// Interop policy: minimum safety and system gas margin of the pool (zero values select
+	// txpool.DefaultConfig's), and the checker's cap on access-list entries (0: its default).
 	MinSafety  safety.Level
 	MaxEntries int
 	GasMargin  uint64
@@ -122,9 +123,6 @@ func Start(cfg Config) (*Devnet, error) {
 		if cfg.MinSafety.Valid() {
 			pool.MinSafety = cfg.MinSafety
 		}
-		if cfg.MaxEntries > 0 {
-			pool.MaxEntries = cfg.MaxEntries
-		}
 		if cfg.GasMargin > 0 {
 			pool.GasMargin = cfg.GasMargin
 		}
@@ -185,7 +183,8 @@ func startInterop(cfg Config, genesisTime uint64) (*service.Service, ethdb.KeyVa
 			return nil, nil, fmt.Errorf("devnet: interop index database: %w", err)
 		}
 	}
-	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe, StartBlock: cfg.RemoteStartBlock, StartTime: cfg.RemoteStartTime})
+	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe, StartBlock: cfg.RemoteStartBlock, StartTime: cfg.RemoteStartTime,
+		Checker: checker.Config{MaxEntries: cfg.MaxEntries}})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
