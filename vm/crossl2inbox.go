@@ -24,7 +24,7 @@ const (
 
 // Function selectors of CrossL2Inbox.
 var (
-	SelectorValidateMessage   = selector("validateMessage((address,uint256,uint256,uint256,uint256),bytes32)")
+	SelectorValidateMessage   = event.ValidateMessageSelector
 	SelectorCalculateChecksum = selector("calculateChecksum((address,uint256,uint256,uint256,uint256),bytes32)")
 )
 

@@ -20,6 +20,19 @@ var ExecutingMessageTopic = common.HexToHash("0x5c37832d2e8d10e346e55ad62071a6a2
 // IdentifierDataLen is the length of abi.encode(identifier): five 32-byte words.
 const IdentifierDataLen = 160
 
+// ValidateMessageSelector is the selector of
+// CrossL2Inbox.validateMessage((address,uint256,uint256,uint256,uint256),bytes32).
+var ValidateMessageSelector = [4]byte{0xab, 0x4d, 0x6f, 0x75}
+
+// EncodeValidateMessage is the calldata of CrossL2Inbox.validateMessage(identifier, msgHash):
+// the call that executes msg. Its argument encoding is the event's identifier data.
+func EncodeValidateMessage(msg *message.Message) []byte {
+	out := make([]byte, 0, 4+IdentifierDataLen+32)
+	out = append(out, ValidateMessageSelector[:]...)
+	out = append(out, EncodeIdentifier(&msg.Identifier)...)
+	return append(out, msg.MsgHash[:]...)
+}
+
 // EncodeIdentifier is abi.encode(Identifier) in the tuple order
 // (origin, blockNumber, logIndex, timestamp, chainId).
 func EncodeIdentifier(id *message.Identifier) []byte {

@@ -45,6 +45,9 @@ func TestTopicAndSelectors(t *testing.T) {
 			t.Errorf("selector of %s = %s, want %s", sig, got, want)
 		}
 	}
+	if got := "0x" + common.Bytes2Hex(ValidateMessageSelector[:]); got != v.Selectors["validateMessage"] {
+		t.Errorf("ValidateMessageSelector %s, want %s", got, v.Selectors["validateMessage"])
+	}
 	if len(v.Selectors) != len(selectorSignatures) {
 		t.Errorf("vector has %d selectors, test knows %d", len(v.Selectors), len(selectorSignatures))
 	}

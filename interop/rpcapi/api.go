@@ -133,22 +133,15 @@ type PreparedMessage struct {
 	Calldata   hexutil.Bytes    `json:"calldata"` // CrossL2Inbox.validateMessage(identifier, msgHash)
 }
 
-// validateMessageSelector is CrossL2Inbox.validateMessage((address,uint256,uint256,uint256,uint256),bytes32).
-var validateMessageSelector = []byte{0xab, 0x4d, 0x6f, 0x75}
-
 // Prepare computes the checksum, the access list and the validateMessage calldata of msg.
 func Prepare(msg *message.Message) *PreparedMessage {
 	id := &msg.Identifier
-	calldata := make([]byte, 0, 4+event.IdentifierDataLen+32)
-	calldata = append(calldata, validateMessageSelector...)
-	calldata = append(calldata, event.EncodeIdentifier(id)...)
-	calldata = append(calldata, msg.MsgHash[:]...)
 	return &PreparedMessage{
 		Identifier: identifierJSON(id),
 		MsgHash:    msg.MsgHash,
 		Checksum:   message.Checksum(id, msg.MsgHash),
 		AccessList: accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(id, msg.MsgHash)}),
-		Calldata:   calldata,
+		Calldata:   event.EncodeValidateMessage(msg),
 	}
 }
 

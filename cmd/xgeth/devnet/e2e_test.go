@@ -29,11 +29,7 @@ import (
 // emitterInit deploys a contract that emits LOG1(0x01, calldata) on every call: the
 // README's walkthrough uses these exact bytes (init code copying the 10-byte runtime
 // CALLDATASIZE PUSH0 PUSH0 CALLDATACOPY PUSH1 1 CALLDATASIZE PUSH0 LOG1 STOP).
-var (
-	emitterInit = hexutil.MustDecode("0x600a600a5f39600a5ff3365f5f376001365fa100")
-
-	validateMessageSelector = []byte{0xab, 0x4d, 0x6f, 0x75}
-)
+var emitterInit = hexutil.MustDecode("0x600a600a5f39600a5ff3365f5f376001365fa100")
 
 // TestDevnetCrossChainMessage runs the whole walking skeleton through real JSON-RPC: a log
 // emitted on chain 901 is executed on chain 902 through the native CrossL2Inbox, and only
@@ -75,7 +71,7 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	id.ChainID.SetUint64(d.Chains[0].ID)
 	msgHash := message.PayloadHash(lg.Topics, lg.Data)
 	checksum := message.Checksum(&id, msgHash)
-	calldata := append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(&id)...), msgHash[:]...)
+	calldata := event.EncodeValidateMessage(&message.Message{Identifier: id, MsgHash: msgHash})
 	inbox := xparams.CrossL2InboxAddress
 
 	acc := accesslist.Access{BlockNumber: id.BlockNumber, Timestamp: id.Timestamp, LogIndex: id.LogIndex, ChainID: id.ChainID, Checksum: checksum}
@@ -203,7 +199,7 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	// The message is about a different log index: the declared checksum no longer matches.
 	other := id
 	other.LogIndex++
-	otherData := append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(&other)...), msgHash[:]...)
+	otherData := event.EncodeValidateMessage(&message.Message{Identifier: other, MsgHash: msgHash})
 	if r := sendTx(ctx, t, dst, user, &inbox, otherData, declared, gas); r.Status != types.ReceiptStatusFailed {
 		t.Fatal("a call for another identifier passed with this identifier's access list")
 	}

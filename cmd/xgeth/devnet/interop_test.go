@@ -54,10 +54,6 @@ func emit(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Ac
 	return msg, r
 }
 
-func executeCalldata(msg *message.Message) []byte {
-	return append(append(append([]byte{}, validateMessageSelector...), event.EncodeIdentifier(&msg.Identifier)...), msg.MsgHash[:]...)
-}
-
 func inPool(ctx context.Context, c *ethclient.Client, hash common.Hash) bool {
 	_, pending, err := c.TransactionByHash(ctx, hash)
 	return err == nil && pending
@@ -112,7 +108,7 @@ func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
 	for i, msg := range []message.Message{kept, dropped} {
 		tx := types.MustSignNewTx(sender.Key, types.LatestSignerForChainID(chainID), &types.DynamicFeeTx{
 			ChainID: chainID, Nonce: uint64(i + 1), GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000), Gas: 100_000,
-			To: &inbox, Data: executeCalldata(&msg), AccessList: accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)}),
+			To: &inbox, Data: event.EncodeValidateMessage(&msg), AccessList: accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)}),
 		})
 		if err := dst.SendTransaction(ctx, tx); err != nil {
 			t.Fatalf("admitting executing tx %d: %v", i, err)
@@ -255,7 +251,7 @@ func TestRemoteChainFollowedOverRPC(t *testing.T) {
 		t.Fatalf("second process refused a valid message of the remote chain: %v", err)
 	}
 	inbox := xparams.CrossL2InboxAddress
-	r := sendTx(ctx, t, dst, b.Accounts[0], &inbox, executeCalldata(&msg), al, 100_000)
+	r := sendTx(ctx, t, dst, b.Accounts[0], &inbox, event.EncodeValidateMessage(&msg), al, 100_000)
 	if r.Status != types.ReceiptStatusSuccessful || len(r.Logs) != 1 {
 		t.Fatalf("executing the remote message: status %d, %d logs", r.Status, len(r.Logs))
 	}
