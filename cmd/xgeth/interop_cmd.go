@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/holiman/uint256"
 	"github.com/urfave/cli/v2"
 	"github.com/xgeth/xgeth/interop/message"
 	"github.com/xgeth/xgeth/interop/rpcapi"
@@ -63,11 +64,11 @@ func interopMessage(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("block %s: %w", lg.BlockHash, err)
 	}
-	msg := message.Message{
-		Identifier: message.Identifier{Origin: lg.Address, BlockNumber: lg.BlockNumber, LogIndex: uint32(lg.Index), Timestamp: header.Time},
-		MsgHash:    message.PayloadHash(lg.Topics, lg.Data),
+	id, overflow := uint256.FromBig(chainID)
+	if overflow || chainID.Sign() < 0 {
+		return fmt.Errorf("eth_chainId: %v is not a valid chain ID", chainID)
 	}
-	msg.Identifier.ChainID.SetFromBig(chainID)
+	msg := message.OfLog(lg, header.Time, id)
 	out := rpcapi.Prepare(&msg)
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")

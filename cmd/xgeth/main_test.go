@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
 	"github.com/xgeth/xgeth/interop/message"
 	"github.com/xgeth/xgeth/interop/rpcapi"
@@ -187,11 +188,7 @@ func TestSecondProcessFollowsOverRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	lg := r.Logs[0]
-	msg := message.Message{
-		Identifier: message.Identifier{Origin: lg.Address, BlockNumber: lg.BlockNumber, LogIndex: uint32(lg.Index), Timestamp: header.Time},
-		MsgHash:    message.PayloadHash(lg.Topics, lg.Data),
-	}
-	msg.Identifier.ChainID.SetUint64(901)
+	msg := message.OfLog(lg, header.Time, uint256.NewInt(901))
 
 	// The second process indexes 901 over JSON-RPC, past the message's block.
 	c, err := rpc.DialContext(ctx, urlsB["902"])

@@ -147,3 +147,12 @@ func (s *scratch) checksum(id *Identifier, logHash common.Hash) common.Hash {
 	out[0] = 0x03
 	return out
 }
+
+// OfLog is the initiating message a receipt log is: its identifier on chain chainID, in a
+// block with the given timestamp (the log does not carry it), and its payload hash.
+func OfLog(l *types.Log, timestamp uint64, chainID *uint256.Int) Message {
+	return Message{
+		Identifier: Identifier{Origin: l.Address, BlockNumber: l.BlockNumber, LogIndex: uint32(l.Index), Timestamp: timestamp, ChainID: *chainID},
+		MsgHash:    PayloadHash(l.Topics, l.Data),
+	}
+}

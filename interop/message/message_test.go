@@ -220,3 +220,24 @@ func BenchmarkLogHashOf(b *testing.B) {
 		sinkHash = LogHashOf(l)
 	}
 }
+
+// OfLog takes the identifier from the log's own fields, the timestamp and chain from the
+// caller, and hashes the log's topics and data.
+func TestOfLog(t *testing.T) {
+	l := &types.Log{
+		Address:     common.HexToAddress("0xaabb000000000000000000000000000000000000"),
+		Topics:      []common.Hash{{0xcc}, {0xdd}},
+		Data:        []byte{0xee, 0xff, 0x00},
+		BlockNumber: 17,
+		Index:       4,
+	}
+	chain := new(uint256.Int).Lsh(uint256.NewInt(1), 100)
+	m := OfLog(l, 1234, chain)
+	want := Identifier{Origin: l.Address, BlockNumber: 17, LogIndex: 4, Timestamp: 1234, ChainID: *chain}
+	if m.Identifier != want {
+		t.Fatalf("identifier %+v, want %+v", m.Identifier, want)
+	}
+	if m.MsgHash != PayloadHash(l.Topics, l.Data) || LogHash(m.Identifier.Origin, m.MsgHash) != LogHashOf(l) {
+		t.Fatal("message hash is not the log's payload hash")
+	}
+}

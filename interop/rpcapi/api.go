@@ -165,10 +165,7 @@ func (api *InteropAPI) MessageOfLog(ctx context.Context, txHash common.Hash, n h
 	if err != nil {
 		return nil, err
 	}
-	msg := message.Message{
-		Identifier: message.Identifier{Origin: l.Address, BlockNumber: l.BlockNumber, LogIndex: uint32(l.Index), Timestamp: header.Time, ChainID: *api.logs.ChainID()},
-		MsgHash:    message.PayloadHash(l.Topics, l.Data),
-	}
+	msg := message.OfLog(l, header.Time, api.logs.ChainID())
 	return Prepare(&msg), nil
 }
 
