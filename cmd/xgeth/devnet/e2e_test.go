@@ -78,6 +78,7 @@ func TestDevnetCrossChainMessage(t *testing.T) {
 	declared := types.AccessList{{Address: inbox, StorageKeys: accesslist.Encode([]accesslist.Access{acc})}}
 
 	// eth_call and eth_estimateGas agree with block execution.
+	waitIndexed(ctx, t, d.Chains[1], 901, id.BlockNumber)
 	call := ethereum.CallMsg{From: user.Address, To: &inbox, Data: calldata, AccessList: declared}
 	if _, err := dst.CallContract(ctx, call, nil); err != nil {
 		t.Fatalf("eth_call with the access list: %v", err)

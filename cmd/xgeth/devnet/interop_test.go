@@ -16,6 +16,7 @@ import (
 	ethinterop "github.com/ethereum/go-ethereum/eth/interop"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
 	"github.com/xgeth/xgeth/interop/accesslist"
 	"github.com/xgeth/xgeth/interop/event"
@@ -46,12 +47,7 @@ func emit(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Ac
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := message.Message{
-		Identifier: message.Identifier{Origin: lg.Address, BlockNumber: lg.BlockNumber, LogIndex: uint32(lg.Index), Timestamp: header.Time},
-		MsgHash:    message.PayloadHash(lg.Topics, lg.Data),
-	}
-	msg.Identifier.ChainID.SetUint64(chainID)
-	return msg, r
+	return message.OfLog(lg, header.Time, uint256.NewInt(chainID)), r
 }
 
 func inPool(ctx context.Context, c *ethclient.Client, hash common.Hash) bool {
@@ -97,7 +93,7 @@ func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
 	if dropped.Identifier.BlockNumber <= kept.Identifier.BlockNumber {
 		t.Fatal("both messages in one block")
 	}
-	waitBlocks(ctx, t, dst, 2) // let 902's pool see the index with both blocks
+	waitIndexed(ctx, t, d.Chains[1], 901, dropped.Identifier.BlockNumber)
 
 	// Two executing transactions on 902 from a fresh account, held in the pool by a nonce
 	// gap (nonce 0 is never sent) so that neither is mined.
@@ -294,7 +290,7 @@ func TestStockOpGethClientUsesInteropEndpoint(t *testing.T) {
 	src := clients[0]
 	emitterAddr := deployEmitter(ctx, t, src, d.Accounts[0])
 	msg, _ := emit(ctx, t, src, d.Accounts[0], emitterAddr, 901, "checked by op-geth's client")
-	waitBlocks(ctx, t, clients[1], 2)
+	waitIndexed(ctx, t, d.Chains[1], 901, msg.Identifier.BlockNumber)
 
 	client := ethinterop.NewInteropClient(d.Chains[1].InteropEndpoint())
 	defer client.Close()
@@ -313,5 +309,32 @@ func TestStockOpGethClientUsesInteropEndpoint(t *testing.T) {
 	}
 	if on, err := client.GetFailsafeEnabled(ctx); err != nil || on {
 		t.Fatalf("op-geth's client, failsafe: %v, %v", on, err)
+	}
+}
+
+// waitIndexed waits until the node of chain c has indexed block number of chain: a message
+// is only admitted once the node can prove it (before, it has no verdict).
+func waitIndexed(ctx context.Context, t *testing.T, c *devnet.Chain, chain, number uint64) {
+	t.Helper()
+	cl, err := rpc.DialContext(ctx, c.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for {
+		var status []rpcapi.ChainStatus
+		if err := cl.CallContext(ctx, &status, "interop_status"); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range status {
+			if s.ChainID.ToInt().Uint64() == chain && s.LocalUnsafe != nil && uint64(s.LocalUnsafe.Number) >= number {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("chain %d block %d never indexed by chain %d's node", chain, number, c.ID)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
