@@ -132,7 +132,7 @@ func (c *Checker) SetSafetyView(v SafetyView) {
 //     rules.CheckTiming with desc's timestamp and timeout
 //  6. per message, against the index of the initiating chain: the chain is indexed
 //     (ErrNotIndexed), the block is (ErrBlockNotIndexed above the head; ErrBlockPruned
-//     below the oldest retained block, definitive: see its doc), its timestamp matches (ErrTimestampMismatch, also
+//     below the oldest retained block, no verdict: see its doc), its timestamp matches (ErrTimestampMismatch, also
 //     for a block above the head declared no later than the head: heights and
 //     timestamps rise together, so that block cannot have that timestamp), the
 //     log exists (ErrLogNotFound), the checksum recomputed from the stored log hash equals
@@ -150,8 +150,11 @@ func (c *Checker) SetSafetyView(v SafetyView) {
 // Errors are *rpcerr.Error values derived from the sentinels above (or from the
 // accesslist and rules sentinels) and name the failing message: its position in the list,
 // chain, block, log index and timestamp. rpcerr.NoVerdictYet tells "not yet indexed /
-// not yet safe / canceled" (keep the transaction) from a definitive rejection. An index
-// that reports corruption trips the failsafe.
+// not yet safe / pruned / index read failed / canceled" (keep the transaction) from a
+// definitive rejection. Only an index that reports corrupt stored data gives a definitive
+// index error (ErrIndexCorrupt), and it trips the failsafe. Every conclusion drawn from
+// the index comes from one lookup's consistent view (logindex.RangeError), never from two
+// reads a concurrent append could tear apart.
 func (c *Checker) CheckAccessList(ctx context.Context, entries []common.Hash, minSafety safety.Level, desc ExecutingDescriptor) error {
 	if len(entries) == 0 {
 		return nil
@@ -279,10 +282,14 @@ func (c *Checker) lookup(chain *uint256.Int, number uint64, logIndex uint32, tim
 	case errors.Is(err, logindex.ErrEmpty):
 		return ref, common.Hash{}, reasonNotIndexed, ErrNotIndexed.Wrap(err)
 	case errors.Is(err, logindex.ErrFuture):
-		h, ok := idx.Head()
-		if !ok {
-			return ref, common.Hash{}, reasonBlockFuture, ErrBlockNotIndexed.With("nothing indexed")
+		// Judge only from the range the lookup itself saw: a second Head read could see a
+		// block appended meanwhile (the very block declared) and call a valid message a
+		// mismatch.
+		var re *logindex.RangeError
+		if !errors.As(err, &re) {
+			return ref, common.Hash{}, reasonBlockFuture, ErrBlockNotIndexed.With("block above the indexed head")
 		}
+		h := re.Head
 		// L2 timestamps are a function of the height (fixed block time), so a block above
 		// the head is later than the head on every fork: a declared timestamp at or
 		// before the head's is already a definitive mismatch. Without this, an invented
@@ -293,15 +300,17 @@ func (c *Checker) lookup(chain *uint256.Int, number uint64, logIndex uint32, tim
 		}
 		return ref, common.Hash{}, reasonBlockFuture, ErrBlockNotIndexed.Withf("indexed head %d", h.Number)
 	case errors.Is(err, logindex.ErrPruned):
-		first := "nothing retained"
-		if f, ok := idx.First(); ok {
-			first = fmt.Sprintf("oldest retained block %d", f.Number)
+		first := "oldest retained block unknown"
+		var re *logindex.RangeError
+		if errors.As(err, &re) {
+			first = fmt.Sprintf("oldest retained block %d", re.First.Number)
 		}
 		return ref, common.Hash{}, reasonPruned, ErrBlockPruned.With(first)
 	case errors.Is(err, logindex.ErrLogNotFound):
-		// A wrong timestamp is the more useful diagnosis when both are wrong.
-		if b, berr := idx.BlockRef(number); berr == nil && b.Timestamp != timestamp {
-			return b, common.Hash{}, reasonTimestamp, ErrTimestampMismatch.Withf("indexed block %d has timestamp %d", number, b.Timestamp)
+		// ref is the block the lookup found without that log (same read). A wrong
+		// timestamp is the more useful diagnosis when both are wrong.
+		if ref.Number == number && ref.Timestamp != timestamp {
+			return ref, common.Hash{}, reasonTimestamp, ErrTimestampMismatch.Withf("indexed block %d has timestamp %d", number, ref.Timestamp)
 		}
 		return ref, common.Hash{}, reasonLogNotFound, ErrLogNotFound.Withf("block %d has no log %d", number, logIndex)
 	}
@@ -309,14 +318,15 @@ func (c *Checker) lookup(chain *uint256.Int, number uint64, logIndex uint32, tim
 	return ref, common.Hash{}, r, e
 }
 
-// indexFailure maps an index error that is not about the request: corruption trips the
-// failsafe; anything else (I/O) is reported as is.
+// indexFailure maps an index error that is not about the request: corruption of stored
+// data trips the failsafe and is definitive; anything else (store I/O, a lookup that kept
+// racing rewinds) is transient and no verdict.
 func (c *Checker) indexFailure(chain *uint256.Int, err error) (reason, *rpcerr.Error) {
 	if errors.Is(err, logindex.ErrCorrupt) {
 		c.TripFailsafe(fmt.Sprintf("log index of chain %s: %v", chain.Dec(), err))
 		return reasonCorrupt, ErrIndexCorrupt.Wrap(err)
 	}
-	return reasonCorrupt, ErrIndexRead.Wrap(err)
+	return reasonIndexUnavailable, ErrIndexRead.Wrap(err)
 }
 
 // reached checks that the block ref of chain has reached level according to view.

@@ -40,12 +40,14 @@ var (
 	// ErrBlockNotIndexed: the initiating block is above the chain's indexed head. No verdict
 	// yet.
 	ErrBlockNotIndexed = rpcerr.Future.Derive("initiating block not indexed yet")
-	// ErrBlockPruned: the initiating block is below the oldest retained block of the index.
-	// The index keeps twice the expiry window, so a message that passed the expiry rule and
-	// still points there is outside what this node covers (a stale executing timestamp, or
-	// an index started later than the message). Definitive (OutOfScope), per INTEROP.md
-	// "blocks older than horizon − 2×604800 cannot be depended upon".
-	ErrBlockPruned = rpcerr.OutOfScope.Derive("initiating block pruned from the log index")
+	// ErrBlockPruned: the initiating block is below the oldest block the index retains:
+	// pruned (the index keeps twice the expiry window behind its head) or before where
+	// the index started (--interop.startblock/starttime). This node has no data there, so
+	// it gives no verdict (Uninitialized), here and in VerifyBlockExecMsgs (Unknown) alike:
+	// a block verified during a long catch-up may validly depend on a block the index has
+	// already pruned. A pool transaction is not kept forever by this: the expiry and
+	// timeout rules reject it once its message expires.
+	ErrBlockPruned = rpcerr.Uninitialized.Derive("initiating block below the log index's retained range, no verdict")
 	// ErrTimestampMismatch: the indexed block at that height has another timestamp.
 	ErrTimestampMismatch = rpcerr.Conflict.Derive("timestamp does not match the indexed block")
 	// ErrLogNotFound: the indexed block has no log at that index.
@@ -60,10 +62,14 @@ var (
 	// yet. No verdict yet.
 	ErrSafetyNotReached = rpcerr.Future.Derive("initiating block has not reached the requested safety level yet")
 
-	// ErrIndexCorrupt: the index reported corrupt data. The checker trips the failsafe.
+	// ErrIndexCorrupt: the index reported corrupt stored data (logindex.ErrCorrupt). The
+	// checker trips the failsafe. Definitive: this node's data cannot back the message.
 	ErrIndexCorrupt = rpcerr.DataCorruption.Derive("log index corrupt")
-	// ErrIndexRead: the index failed with an error it does not document (e.g. I/O).
-	ErrIndexRead = rpcerr.DataCorruption.Derive("log index read failed")
+	// ErrIndexRead: reading the index failed without any sign of corrupt data: a store
+	// I/O error, or rewinds and prunes that kept changing the index during the lookup
+	// (logindex.ErrRetry). Transient, so no verdict yet (Uninitialized): a pool must not
+	// evict, nor a builder drop, a transaction because a read failed once.
+	ErrIndexRead = rpcerr.Uninitialized.Derive("log index read failed, no verdict yet")
 	// ErrCanceled: the caller's context ended before a verdict. No verdict yet; errors.Is
 	// also matches the context's error.
 	ErrCanceled = rpcerr.Future.Derive("check canceled before a verdict")

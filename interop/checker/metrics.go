@@ -26,13 +26,14 @@ const (
 	reasonTimeout     // expires before the caller's deadline
 	reasonNotIndexed  // chain not indexed yet (no verdict)
 	reasonBlockFuture // block above the indexed head (no verdict)
-	reasonPruned
+	reasonPruned      // below the retained range (no verdict)
 	reasonTimestamp
 	reasonLogNotFound
 	reasonChecksum
 	reasonSafetyNotReached // no verdict
 	reasonCorrupt
-	reasonCanceled // no verdict
+	reasonCanceled         // no verdict
+	reasonIndexUnavailable // a transient read failure (no verdict)
 	numReasons
 )
 
@@ -56,8 +57,9 @@ var reasonNames = [numReasons]string{
 	reasonLogNotFound:      "log_not_found",
 	reasonChecksum:         "checksum_mismatch",
 	reasonSafetyNotReached: "safety_not_reached",
-	reasonCorrupt:          "index_error",
+	reasonCorrupt:          "index_corrupt",
 	reasonCanceled:         "canceled",
+	reasonIndexUnavailable: "index_unavailable",
 }
 
 // noVerdict marks the reasons that are "cannot decide yet" (the errors are Future or
@@ -65,8 +67,10 @@ var reasonNames = [numReasons]string{
 var noVerdict = [numReasons]bool{
 	reasonNotIndexed:       true,
 	reasonBlockFuture:      true,
+	reasonPruned:           true,
 	reasonSafetyNotReached: true,
 	reasonCanceled:         true,
+	reasonIndexUnavailable: true,
 }
 
 // Metric names. The checks of CheckAccessList count under interop/checks/, the block

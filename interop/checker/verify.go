@@ -18,7 +18,8 @@ const (
 	// block is to be replaced (deposits-only).
 	Invalid
 	// Unknown: no message is invalid, but at least one cannot be decided yet (its source
-	// chain or block is not indexed, or is outside what the index retains). Ask again later.
+	// chain or block is not indexed, is below what the index retains, or the index could
+	// not be read). Ask again later, or of a node that has the data.
 	Unknown
 )
 
@@ -50,8 +51,11 @@ type Verdict struct {
 // timestamp and no timeout: the initiating chain is in the dependency set, both chains
 // are past their activation blocks, the timing rules hold, and the indexed block at the
 // identifier's height has the identifier's timestamp and, at its log index, the log hash
-// of the message's origin and payload hash. Invalid wins over Unknown: one invalid
-// message makes the block invalid whatever the others are.
+// of the message's origin and payload hash. A message naming a log of the block itself
+// must name an earlier log than the executing one (rules.CheckSameBlockOrder). Invalid
+// wins over Unknown: one invalid message makes the block invalid whatever the others are.
+// A message into a block below the index's oldest retained block is Unknown, as it is
+// "no verdict yet" for CheckAccessList (ErrBlockPruned): this node has no data there.
 //
 // It judges local validity only: whether the initiating blocks are cross-safe, and
 // same-timestamp cycles, are the safety engine's business. A message that executes a log
@@ -103,6 +107,11 @@ func (c *Checker) verifyBlock(chain *uint256.Int, block *logindex.Block) Verdict
 		}
 		if err := rules.CheckTiming(id.Timestamp, block.Timestamp, window, 0); err != nil {
 			return invalid(i, block, id, asRPC(err))
+		}
+		if id.BlockNumber == block.Number && id.ChainID.Eq(chain) {
+			if err := rules.CheckSameBlockOrder(id.LogIndex, block.ExecMsgs[i].LogIndex); err != nil {
+				return invalid(i, block, id, asRPC(err))
+			}
 		}
 	}
 	for i := range block.ExecMsgs {

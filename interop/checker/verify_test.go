@@ -22,6 +22,13 @@ func execBlock(n uint64, msgs ...message.Message) *logindex.Block {
 	return b
 }
 
+// execLogAt is block n of chain B whose log at execLog executes m.
+func execLogAt(n uint64, execLog uint32, m message.Message) *logindex.Block {
+	b := testBlock(&chainB, n)
+	b.ExecMsgs = []logindex.ExecMsg{{LogIndex: execLog, Msg: m}}
+	return b
+}
+
 func TestVerifyBlockExecMsgs(t *testing.T) {
 	good := msgAt(chainA, 20, 1)
 	otherOrigin := msgAt(chainA, 20, 1)
@@ -48,7 +55,19 @@ func TestVerifyBlockExecMsgs(t *testing.T) {
 		{name: "one valid message", chain: chainB, block: execBlock(30, good), status: Valid, msg: -1},
 		{name: "valid messages from three chains", chain: chainB, block: execBlock(30, good, msgAt(chainB, 25, 2), msgAt(chainBig, 30, 0)), status: Valid, msg: -1},
 		{name: "same timestamp (POLICY: valid; cycles are cross-safety's)", chain: chainB, block: execBlock(20, good), status: Valid, msg: -1},
-		{name: "a log of its own block", chain: chainB, block: execBlock(30, msgAt(chainB, 30, 2)), status: Valid, msg: -1},
+		{name: "an earlier log of its own block", chain: chainB, block: execLogAt(30, 2, msgAt(chainB, 30, 1)), status: Valid, msg: -1},
+		{
+			name: "itself: invalid", chain: chainB, block: execLogAt(30, 2, msgAt(chainB, 30, 2)),
+			status: Invalid, msg: 0, want: rules.ErrInitiatedAfterExecuting, says: "initiating log 2, executing log 2",
+		},
+		{
+			name: "a later log of its own block: invalid", chain: chainB, block: execBlock(30, msgAt(chainB, 30, 2)),
+			status: Invalid, msg: 0, want: rules.ErrInitiatedAfterExecuting, says: "initiating log 2, executing log 0",
+		},
+		{
+			name: "the same log position of the same height on another chain is not its own block", chain: chainB,
+			block: execLogAt(30, 0, msgAt(chainA, 30, 2)), status: Valid, msg: -1,
+		},
 		{
 			name: "executing chain outside the set: no verdict", chain: chainOut, block: execBlock(30, good),
 			status: Unknown, msg: -1, want: ErrUnknownExecutingChain,

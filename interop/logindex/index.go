@@ -98,7 +98,11 @@ type ChainIndex struct {
 	first  record   // header of the oldest retained block (raw not used)
 	head   record   // the newest block
 	recent []record // ring indexed by number % len: a slot is valid when raw != nil and ref.Number matches
-	gen    uint64   // incremented by every removal (Rewind, Prune): guards the read cache
+	// gen is incremented by every removal (Rewind, Prune). Removals delete from the store
+	// while holding mu for writing, so a reader that read the store without mu and then
+	// finds gen unchanged knows no deletion overlapped its read: a record missing then is
+	// corruption, not a race.
+	gen uint64
 
 	rcMu  sync.Mutex
 	rc    map[uint64]record
@@ -468,10 +472,11 @@ func (x *ChainIndex) Rewind(number uint64) error {
 		if err := b.Delete(x.metaKey()); err != nil {
 			return err
 		}
+		x.mu.Lock()
 		if err := b.Write(); err != nil {
+			x.mu.Unlock()
 			return fmt.Errorf("logindex: store: %w", err)
 		}
-		x.mu.Lock()
 		x.empty, x.first, x.head = true, record{}, record{}
 		clear(x.recent)
 		x.gen++
@@ -489,10 +494,11 @@ func (x *ChainIndex) Rewind(number uint64) error {
 	if err := b.Put(x.metaKey(), encodeMeta(x.first.ref.Number, number, r.ref.Hash)); err != nil {
 		return err
 	}
+	x.mu.Lock()
 	if err := b.Write(); err != nil {
+		x.mu.Unlock()
 		return fmt.Errorf("logindex: store: %w", err)
 	}
-	x.mu.Lock()
 	x.head = r
 	x.putRecent(r)
 	for i := range x.recent {
@@ -549,11 +555,12 @@ func (x *ChainIndex) prune(before uint64) (uint64, error) {
 	if err := b.Put(x.metaKey(), encodeMeta(lo, x.head.ref.Number, x.head.ref.Hash)); err != nil {
 		return 0, err
 	}
+	x.mu.Lock()
 	if err := b.Write(); err != nil {
+		x.mu.Unlock()
 		return 0, fmt.Errorf("logindex: store: %w", err)
 	}
 	removed := lo - x.first.ref.Number
-	x.mu.Lock()
 	x.first = nf
 	x.gen++
 	x.rcPurge(func(n uint64) bool { return n < lo })
@@ -575,9 +582,9 @@ func (x *ChainIndex) bounds(number uint64) error {
 	case x.empty:
 		return ErrEmpty
 	case number > x.head.ref.Number:
-		return fmt.Errorf("%w: block %d, head %d", ErrFuture, number, x.head.ref.Number)
+		return &RangeError{Kind: ErrFuture, Number: number, First: x.first.ref, Head: x.head.ref}
 	case number < x.first.ref.Number:
-		return fmt.Errorf("%w: block %d, first retained %d", ErrPruned, number, x.first.ref.Number)
+		return &RangeError{Kind: ErrPruned, Number: number, First: x.first.ref, Head: x.head.ref}
 	}
 	return nil
 }
@@ -618,7 +625,7 @@ func (x *ChainIndex) record(number uint64, cache bool) (record, error) {
 		x.mu.RUnlock()
 		return r, err
 	}
-	return record{}, fmt.Errorf("logindex: block %d: the index kept changing during the lookup", number)
+	return record{}, fmt.Errorf("%w: block %d", ErrRetry, number)
 }
 
 // rcGet looks up the read cache.

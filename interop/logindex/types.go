@@ -9,6 +9,7 @@ package logindex
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/xgeth/xgeth/interop/message"
@@ -55,7 +56,31 @@ var (
 	// before the head's, too many logs, executing messages out of order or beyond the
 	// block's logs); nothing is stored. Unlike ErrParentMismatch a rewind does not help.
 	ErrInvalidBlock = errors.New("logindex: invalid block")
+	// ErrRetry: rewinds or prunes kept changing the index while a lookup read the store.
+	// The stored data is fine and asking again answers; callers treat it as "no answer
+	// yet", never as a verdict or as corruption.
+	ErrRetry = errors.New("logindex: the index kept changing during the lookup")
 )
+
+// RangeError is the error of a lookup outside the retained blocks: it wraps ErrFuture
+// (above the head) or ErrPruned (below the oldest retained block) and carries the range
+// the lookup saw. Callers that reason about the range (a block above the head cannot have
+// a timestamp at or before the head's) must use these refs, not a second Head or First
+// call: an Append or Prune between the two reads would make them disagree.
+type RangeError struct {
+	Kind        error // ErrFuture or ErrPruned
+	Number      uint64
+	First, Head BlockRef
+}
+
+func (e *RangeError) Error() string {
+	if e.Kind == ErrPruned {
+		return fmt.Sprintf("%v: block %d, first retained %d", e.Kind, e.Number, e.First.Number)
+	}
+	return fmt.Sprintf("%v: block %d, head %d", e.Kind, e.Number, e.Head.Number)
+}
+
+func (e *RangeError) Unwrap() error { return e.Kind }
 
 // Reader is the read side used by the message checker and the safety engine. Implementations
 // are safe for concurrent use; every lookup sees a consistent state of whole blocks.
@@ -65,9 +90,12 @@ type Reader interface {
 	// First is the oldest retained block; ok is false when nothing is indexed.
 	First() (ref BlockRef, ok bool)
 	// BlockRef is the indexed (canonical, as far as the follower knows) block at number.
-	// ErrFuture above the head, ErrPruned below First.
+	// ErrFuture above the head, ErrPruned below First (as a *RangeError).
 	BlockRef(number uint64) (BlockRef, error)
 	// LogHash is the log hash at logIndex of the block at number, with the block's ref.
+	// The ref, the hash and the error come from one state of the index: with
+	// ErrLogNotFound the ref is the block that lacks the log; outside the retained range
+	// the error is a *RangeError with the range the lookup saw.
 	LogHash(number uint64, logIndex uint32) (BlockRef, common.Hash, error)
 	// ExecMsgs are the executing messages the block at number emits.
 	ExecMsgs(number uint64) ([]ExecMsg, error)
