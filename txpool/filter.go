@@ -148,8 +148,10 @@ func (f *Filter) check(ctx context.Context, tx *types.Transaction, entries []com
 	checkedMeter.Mark(1)
 	desc := checker.ExecutingDescriptor{ChainID: f.cfg.ChainID, Timestamp: f.head.NextBlockTime(), Timeout: f.cfg.Timeout}
 	err := f.checker.CheckAccessList(ctx, entries, f.cfg.MinSafety, desc)
-	if ctx.Err() != nil || errors.Is(err, checker.ErrFailsafe) {
-		return err // a cancelled check, or the failsafe switched on meanwhile: no verdict to remember
+	if ctx.Err() != nil || errors.Is(err, checker.ErrFailsafe) || errors.Is(err, checker.ErrIndexRead) {
+		// A cancelled check, the failsafe switched on meanwhile, or a read that failed
+		// for a moment: nothing to remember until the next index change.
+		return err
 	}
 	f.mu.Lock()
 	if len(f.cache) >= maxCached {
