@@ -5,7 +5,7 @@ GOTEST_FLAGS ?=
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: all build test test-patches devnet lint bench fuzz opgeth clean
+.PHONY: all build test test-patches test-race devnet lint bench fuzz opgeth clean
 
 all: build
 
@@ -21,8 +21,14 @@ devnet: build
 # test runs every test: unit tests, the op-geth-backed vm tests, the devnet end-to-end tests
 # (real nodes, real sockets, a killed and restarted xgeth process), and op-geth's own tests of
 # the packages our patches touch.
-test: opgeth lint test-patches
+test: opgeth lint test-patches test-race
 	$(GO) test $(GOTEST_FLAGS) -timeout 20m $(PKGS)
+
+# The packages where readers race writers (index, checker, followers, service, pool filter)
+# also run under the race detector.
+RACE_PKGS := ./interop/logindex/ ./interop/checker/ ./interop/follower/ ./interop/service/ ./txpool/
+test-race: opgeth
+	$(GO) test -race $(GOTEST_FLAGS) -timeout 15m $(RACE_PKGS)
 
 # Packages of op-geth changed by patches/: their own tests must keep passing.
 PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/... ./eth/interop/ ./eth/ethconfig/
