@@ -57,7 +57,7 @@ var (
 	}
 	interopMinSafetyFlag = &cli.StringFlag{
 		Name:  "interop.minsafety",
-		Usage: "Safety level every initiating message must have reached for the pool and the builder (unsafe, cross-unsafe, local-safe, safe, finalized)",
+		Usage: "Safety level every initiating message must have reached for the pool and the builder (unsafe or cross-unsafe; the safer levels need the safety engine)",
 		Value: safety.CrossUnsafe.String(),
 	}
 	interopFailsafeFlag = &cli.BoolFlag{
@@ -123,18 +123,28 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		d.PrintSummary(os.Stdout)
 		fmt.Println()
 
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-		<-sig
+		waitForStop()
 		log.Info("Shutting down devnet")
 		d.Close()
 		return nil
 	},
 }
 
+// waitForStop blocks until the process is asked to stop. Tests replace it so that a command
+// line that should have been refused returns instead of running forever.
+var waitForStop = func() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	<-sig
+	signal.Stop(sig)
+}
+
 // interopConfig applies the --interop.* flags to a devnet configuration.
 func interopConfig(ctx *cli.Context, cfg *devnet.Config) error {
 	lvl, err := safety.Parse(ctx.String(interopMinSafetyFlag.Name))
+	if err == nil {
+		err = devnet.CheckMinSafety(lvl)
+	}
 	if err != nil {
 		return fmt.Errorf("--%s: %w", interopMinSafetyFlag.Name, err)
 	}

@@ -9,6 +9,9 @@ import (
 
 // Bad command lines are refused with an error naming the flag, before anything starts.
 func TestDevnetFlagErrors(t *testing.T) {
+	// A command line wrongly accepted runs its devnet and returns rather than blocking.
+	defer func(w func()) { waitForStop = w }(waitForStop)
+	waitForStop = func() {}
 	dir := t.TempDir()
 	badSet := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(badSet, []byte(`{"dependencies": {"901": {}, "0901": {}}}`), 0o644); err != nil {
@@ -30,6 +33,12 @@ func TestDevnetFlagErrors(t *testing.T) {
 		{[]string{"--interop.rpc", "x=ws://127.0.0.1:1"}, "--interop.rpc"},
 		{[]string{"--interop.rpc", "901="}, "--interop.rpc"},
 		{[]string{"--interop.minsafety", "very-safe"}, "--interop.minsafety"},
+		// Levels the checker refuses until the safety engine runs: they would refuse every
+		// interop transaction.
+		{[]string{"--interop.minsafety", "local-safe"}, "--interop.minsafety"},
+		{[]string{"--interop.minsafety", "safe"}, "--interop.minsafety"},
+		{[]string{"--interop.minsafety", "finalized"}, "--interop.minsafety"},
+		{[]string{"--interop.minsafety", "invalid"}, "--interop.minsafety"},
 		{[]string{"--interop.maxentries", "2"}, "--interop.maxentries"},
 		{[]string{"--interop.depset", filepath.Join(dir, "missing.json")}, "--interop.depset"},
 		{[]string{"--interop.depset", badSet}, "--interop.depset"},

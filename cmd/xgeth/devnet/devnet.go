@@ -43,8 +43,9 @@ type Config struct {
 	// Remote chains of the dependency set run by other processes: chain ID → JSON-RPC URL.
 	// Their interop activation is taken from their genesis block, their block time is BlockTime.
 	Remote map[uint64]string
-	// Interop policy: minimum safety and system gas margin of the pool (zero values select
-	// txpool.DefaultConfig's), and the checker's cap on access-list entries (0: its default).
+	// Interop policy: minimum safety (unsafe or cross-unsafe, see CheckMinSafety) and system
+	// gas margin of the pool (zero values select txpool.DefaultConfig's), and the checker's
+	// cap on access-list entries (0: its default).
 	MinSafety  safety.Level
 	MaxEntries int
 	GasMargin  uint64
@@ -93,6 +94,11 @@ func Start(cfg Config) (*Devnet, error) {
 	if cfg.BasePort < 0 || cfg.BasePort+len(cfg.ChainIDs) > 65536 {
 		return nil, fmt.Errorf("devnet: invalid base port %d", cfg.BasePort)
 	}
+	if cfg.MinSafety != 0 {
+		if err := CheckMinSafety(cfg.MinSafety); err != nil {
+			return nil, fmt.Errorf("devnet: MinSafety: %w", err)
+		}
+	}
 	accounts, err := DeriveAccounts(TestMnemonic, cfg.Accounts)
 	if err != nil {
 		return nil, err
@@ -120,7 +126,7 @@ func Start(cfg Config) (*Devnet, error) {
 			port = cfg.BasePort + i
 		}
 		pool := txpool.DefaultConfig(uint256.NewInt(id))
-		if cfg.MinSafety.Valid() {
+		if cfg.MinSafety != 0 {
 			pool.MinSafety = cfg.MinSafety
 		}
 		if cfg.GasMargin > 0 {
@@ -153,6 +159,21 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// CheckMinSafety refuses a minimum safety level the node cannot answer yet. Until the
+// safety engine runs, the checker answers unsafe and cross-unsafe only and refuses every
+// list that asks for more (ErrSafetyNotTracked): such a minimum would refuse every interop
+// transaction while the node looks healthy.
+func CheckMinSafety(l safety.Level) error {
+	switch l {
+	case safety.Unsafe, safety.CrossUnsafe:
+		return nil
+	case safety.LocalSafe, safety.Safe, safety.Finalized:
+		return fmt.Errorf("%s is not tracked by this node yet (only unsafe and cross-unsafe are answered until the safety engine runs)", l)
+	default:
+		return fmt.Errorf("%s is not a minimum safety level (want unsafe or cross-unsafe)", l)
+	}
 }
 
 // startInterop builds the dependency set (the local chains and the remote ones), opens the
