@@ -1,10 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,7 +45,7 @@ var (
 	}
 	interopDepSetFlag = &cli.StringFlag{
 		Name:  "interop.depset",
-		Usage: "Dependency set file (OP Stack JSON); chains in it that this process does not run are followed at their \"rpc\" URL",
+		Usage: "Dependency set file (OP Stack JSON) listing every chain this devnet runs; the others are followed at their \"rpc\" URL with their activationTime and blockTime (default: genesis, this devnet's block time)",
 	}
 	interopStartBlockFlag = &cli.Uint64Flag{
 		Name:  "interop.startblock",
@@ -116,6 +116,9 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.DataDir = ctx.String(dataDirFlag.Name)
 
 		d, err := devnet.Start(cfg)
+		if errors.Is(err, devnet.ErrDependencySet) && cfg.DepSet != nil {
+			return fmt.Errorf("--%s: %w", interopDepSetFlag.Name, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -163,19 +166,7 @@ func interopConfig(ctx *cli.Context, cfg *devnet.Config) error {
 		if err != nil {
 			return fmt.Errorf("--%s: %w", interopDepSetFlag.Name, err)
 		}
-		for _, c := range set.Chains() {
-			if !c.ID.IsUint64() {
-				return fmt.Errorf("--%s: chain %s: the devnet runs chain IDs below 2^64 only", interopDepSetFlag.Name, c.ID.Dec())
-			}
-			id := c.ID.Uint64()
-			if slices.Contains(cfg.ChainIDs, id) {
-				continue
-			}
-			if c.RPC == "" {
-				return fmt.Errorf("--%s: chain %d is not run by this devnet and has no \"rpc\" endpoint", interopDepSetFlag.Name, id)
-			}
-			cfg.Remote[id] = c.RPC
-		}
+		cfg.DepSet = set // checked against the devnet's own chains by devnet.Start
 	}
 	for _, spec := range ctx.StringSlice(interopRPCFlag.Name) {
 		idStr, url, ok := strings.Cut(spec, "=")

@@ -13,14 +13,21 @@ func TestDevnetFlagErrors(t *testing.T) {
 	defer func(w func()) { waitForStop = w }(waitForStop)
 	waitForStop = func() {}
 	dir := t.TempDir()
-	badSet := filepath.Join(dir, "bad.json")
-	if err := os.WriteFile(badSet, []byte(`{"dependencies": {"901": {}, "0901": {}}}`), 0o644); err != nil {
-		t.Fatal(err)
+	file := func(name, deps string) string {
+		path := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(path, []byte(`{"dependencies": {`+deps+`}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	noRPC := filepath.Join(dir, "norpc.json")
-	if err := os.WriteFile(noRPC, []byte(`{"dependencies": {"901": {}, "777": {}}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	badSet := file("bad", `"901": {}, "0901": {}`)
+	noRPC := file("norpc", `"901": {}, "902": {}, "777": {}`)
+	// The devnet runs 901 and 902 with 2-second blocks, interop active from genesis (now).
+	localBlockTime := file("blocktime", `"901": {"activationTime": 0, "blockTime": 3}, "902": {}`)
+	localActivation := file("activation", `"901": {}, "902": {"activationTime": 99999999999, "blockTime": 2}`)
+	localMissing := file("missing902", `"901": {}, "777": {"rpc": "ws://127.0.0.1:1"}`)
+	bigID := file("bigid", `"901": {}, "902": {}, "18446744073709551616": {"rpc": "ws://127.0.0.1:1"}`)
+	both := file("both", `"901": {}, "902": {}`)
 	cases := []struct {
 		args []string
 		says string
@@ -42,7 +49,13 @@ func TestDevnetFlagErrors(t *testing.T) {
 		{[]string{"--interop.maxentries", "2"}, "--interop.maxentries"},
 		{[]string{"--interop.depset", filepath.Join(dir, "missing.json")}, "--interop.depset"},
 		{[]string{"--interop.depset", badSet}, "--interop.depset"},
-		{[]string{"--interop.depset", noRPC}, "777"},
+		{[]string{"--interop.depset", noRPC}, "--interop.depset: devnet: dependency set: chain 777 "},
+		{[]string{"--interop.depset", localBlockTime}, "--interop.depset: devnet: dependency set: chain 901: blockTime 3"},
+		{[]string{"--interop.depset", localActivation}, "--interop.depset: devnet: dependency set: chain 902: activationTime 99999999999"},
+		{[]string{"--interop.depset", localMissing}, "--interop.depset: devnet: dependency set: chain 902, which this devnet runs, is not listed"},
+		{[]string{"--interop.depset", bigID}, "--interop.depset: devnet: dependency set: chain 18446744073709551616"},
+		{[]string{"--interop.depset", both, "--interop.rpc", "777=ws://127.0.0.1:1"}, "remote chain 777 (--interop.rpc) is not listed"},
+		{[]string{"--interop.rpc", "901=ws://127.0.0.1:1"}, "chain 901 is both run here and remote"},
 	}
 	for _, tc := range cases {
 		args := append([]string{"xgeth", "--verbosity", "0", "devnet", "--devnet.port", "0"}, tc.args...)

@@ -40,8 +40,15 @@ type Config struct {
 	DataDir   string        // "" keeps everything in memory
 	Accounts  int           // prefunded accounts of the test mnemonic (default 10)
 
-	// Remote chains of the dependency set run by other processes: chain ID → JSON-RPC URL.
-	// Their interop activation is taken from their genesis block, their block time is BlockTime.
+	// DepSet is the dependency set file (--interop.depset), or nil: the devnet's chains and
+	// Remote. It must list every chain the devnet runs, with no timing or the devnet's own
+	// (blockTime BlockTime, activationTime at or before genesis: interop is active from the
+	// genesis block); their "rpc" is not used. Every other chain is followed at its "rpc"
+	// (or Remote's URL) with the file's timing. Its overrideMessageExpiryWindow applies.
+	DepSet *depset.Set
+	// Remote chains of the dependency set run by other processes: chain ID → JSON-RPC URL
+	// (with DepSet, it replaces the file's "rpc" of a chain the file lists). A remote chain
+	// without timing in DepSet activates interop at its genesis block and has BlockTime.
 	Remote map[uint64]string
 	// Interop policy: minimum safety (unsafe or cross-unsafe, see CheckMinSafety) and system
 	// gas margin of the pool (zero values select txpool.DefaultConfig's), and the checker's
@@ -107,6 +114,10 @@ func Start(cfg Config) (*Devnet, error) {
 	if err != nil {
 		return nil, err
 	}
+	set, err := dependencySet(cfg, genesisTime)
+	if err != nil {
+		return nil, err
+	}
 	d := &Devnet{Accounts: accounts}
 	if d.JWTSecret, err = jwtSecretFile(cfg.DataDir); err != nil {
 		return nil, err
@@ -116,7 +127,7 @@ func Start(cfg Config) (*Devnet, error) {
 	if !slices.Contains(node.DefaultAuthModules, "admin") {
 		node.DefaultAuthModules = append(node.DefaultAuthModules, "admin")
 	}
-	if d.Interop, d.db, err = startInterop(cfg, genesisTime); err != nil {
+	if d.Interop, d.db, err = startInterop(cfg, set); err != nil {
 		d.Close() // removes a temporary JWT secret
 		return nil, err
 	}
@@ -176,29 +187,89 @@ func CheckMinSafety(l safety.Level) error {
 	}
 }
 
-// startInterop builds the dependency set (the local chains and the remote ones), opens the
-// log index database and the interop service.
-func startInterop(cfg Config, genesisTime uint64) (*service.Service, ethdb.KeyValueStore, error) {
+// ErrDependencySet: Config.DepSet or Config.Remote cannot be run as given. The wrapping
+// error names the chain and the field.
+var ErrDependencySet = errors.New("dependency set")
+
+// dependencySet is the set the devnet runs: its own chains (interop active from genesis,
+// its block time) and the remote ones, from cfg.DepSet and cfg.Remote. Everything that can
+// be refused is refused before a remote chain is dialled for its genesis time.
+func dependencySet(cfg Config, genesisTime uint64) (*depset.Set, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("devnet: %w: %s", ErrDependencySet, fmt.Sprintf(format, args...))
+	}
 	bt := uint64(cfg.BlockTime / time.Second)
-	var chains []depset.Chain
+	var chains, remote []depset.Chain
 	for _, id := range cfg.ChainIDs {
+		if _, ok := cfg.Remote[id]; ok {
+			return nil, bad("chain %d is both run here and remote", id)
+		}
 		chains = append(chains, depset.Chain{ID: *uint256.NewInt(id), ActivationTime: genesisTime, BlockTime: bt})
 	}
-	for id, url := range cfg.Remote {
-		if slices.Contains(cfg.ChainIDs, id) {
-			return nil, nil, fmt.Errorf("devnet: chain %d is both run here and remote", id)
+	var expiry uint64 // 0: the protocol's window
+	if cfg.DepSet == nil {
+		for id, url := range cfg.Remote {
+			remote = append(remote, depset.Chain{ID: *uint256.NewInt(id), RPC: url})
 		}
-		activation, err := remoteGenesisTime(url)
-		if err != nil {
-			return nil, nil, fmt.Errorf("devnet: remote chain %d: %w", id, err)
+	} else {
+		expiry = cfg.DepSet.ExpiryWindow()
+		for _, id := range cfg.ChainIDs {
+			if !cfg.DepSet.Has(uint256.NewInt(id)) {
+				return nil, bad("chain %d, which this devnet runs, is not listed", id)
+			}
 		}
-		chains = append(chains, depset.Chain{ID: *uint256.NewInt(id), ActivationTime: activation, BlockTime: bt, RPC: url})
+		for id := range cfg.Remote {
+			if !cfg.DepSet.Has(uint256.NewInt(id)) {
+				return nil, bad("remote chain %d (--interop.rpc) is not listed", id)
+			}
+		}
+		for _, c := range cfg.DepSet.Chains() {
+			if !c.ID.IsUint64() {
+				return nil, bad("chain %s: the devnet handles chain IDs below 2^64 only", c.ID.Dec())
+			}
+			id := c.ID.Uint64()
+			if slices.Contains(cfg.ChainIDs, id) {
+				// The devnet cannot move its own chains' interop fork or block time.
+				if c.HasTiming() && c.BlockTime != bt {
+					return nil, bad("chain %d: blockTime %d differs from the devnet's block time %d", id, c.BlockTime, bt)
+				}
+				if c.HasTiming() && c.ActivationTime > genesisTime {
+					return nil, bad("chain %d: activationTime %d is after the devnet's genesis %d (its interop is active from genesis)", id, c.ActivationTime, genesisTime)
+				}
+				continue
+			}
+			if url, ok := cfg.Remote[id]; ok {
+				c.RPC = url
+			}
+			if c.RPC == "" {
+				return nil, bad("chain %d is not run by this devnet and has no \"rpc\" endpoint", id)
+			}
+			remote = append(remote, c)
+		}
 	}
-	set, err := depset.New(chains, 0)
+	for _, c := range remote {
+		if !c.HasTiming() {
+			activation, err := remoteGenesisTime(c.RPC)
+			if err != nil {
+				return nil, fmt.Errorf("devnet: remote chain %s: %w", c.ID.Dec(), err)
+			}
+			c.ActivationTime, c.BlockTime = activation, bt
+		}
+		chains = append(chains, c)
+	}
+	set, err := depset.New(chains, expiry)
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("devnet: %w", err)
 	}
-	var db ethdb.KeyValueStore = memorydb.New()
+	return set, nil
+}
+
+// startInterop opens the log index database and the interop service of set.
+func startInterop(cfg Config, set *depset.Set) (*service.Service, ethdb.KeyValueStore, error) {
+	var (
+		db  ethdb.KeyValueStore = memorydb.New()
+		err error
+	)
 	if cfg.DataDir != "" {
 		if db, err = pebble.New(filepath.Join(cfg.DataDir, "interop"), 64, 64, "xgeth/interop/db/", false); err != nil {
 			return nil, nil, fmt.Errorf("devnet: interop index database: %w", err)
