@@ -253,7 +253,7 @@ func TestTransitiveInvalidation(t *testing.T) {
 	}
 	bad := execOf(chainA, 2, 1)
 	bad.bad = true
-	w.add(chainC, plain(), bad)                 // C4: invalid
+	w.add(chainC, plain(), bad)                  // C4: invalid
 	w.add(chainB, plain(), execOf(chainC, 4, 0)) // B4 executes C4
 	w.add(chainA, plain(), execOf(chainB, 4, 0)) // A4 executes B4
 	w.resolve()
