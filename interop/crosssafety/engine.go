@@ -189,12 +189,37 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if d != nil {
+		if err := e.validate(d); err != nil {
+			return nil, err
+		}
 		e.log.Warn("Replaying interrupted safety decision", "decision", d.String())
 		if err := e.apply(d); err != nil {
 			return nil, fmt.Errorf("crosssafety: replay %s: %w", d, err)
 		}
 	}
 	return e, nil
+}
+
+// validate checks a stored decision against the engine: known chains, a level where one
+// is needed.
+func (e *Engine) validate(d *Decision) error {
+	for _, h := range d.Heads {
+		if _, ok := e.byID[h.Chain]; !ok {
+			return fmt.Errorf("%w: write-ahead decision names chain %s, not tracked", ErrStoreCorrupt, h.Chain.Dec())
+		}
+	}
+	for _, x := range d.Denied {
+		if _, ok := e.byID[x.Chain]; !ok {
+			return fmt.Errorf("%w: write-ahead decision denies a block of chain %s, not tracked", ErrStoreCorrupt, x.Chain.Dec())
+		}
+	}
+	switch d.Kind {
+	case Advance, Rewind:
+		if d.Level != safety.CrossUnsafe && d.Level != safety.Safe && d.Level != safety.Finalized {
+			return fmt.Errorf("%w: write-ahead %s decision at level %s", ErrStoreCorrupt, d.Kind, d.Level)
+		}
+	}
+	return nil
 }
 
 // rebuildRecords reads the dependencies of the blocks in (finalized, crossSafe] from the
