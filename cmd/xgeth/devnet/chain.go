@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/eth/tracers"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/node"
@@ -81,8 +82,8 @@ func (c *Chain) HTTPEndpoint() string { return c.Node.HTTPEndpoint() }
 // WSEndpoint is the chain's JSON-RPC URL over WebSocket.
 func (c *Chain) WSEndpoint() string { return c.Node.WSEndpoint() }
 
-// AuthEndpoint is the chain's authenticated (JWT) JSON-RPC URL: engine API and
-// admin_setFailsafeEnabled.
+// AuthEndpoint is the chain's authenticated (JWT) JSON-RPC URL: eth, the engine API, and
+// admin_setFailsafeEnabled / admin_getFailsafeEnabled (no other admin method).
 func (c *Chain) AuthEndpoint() string { return c.Node.HTTPAuthEndpoint() }
 
 // InteropEndpoint is the chain's interop endpoint for stock op-geth (--rollup.interoprpc):
@@ -109,6 +110,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 		WSOrigins:        []string{"*"},
 		AuthAddr:         "127.0.0.1",
 		AuthPort:         0,
+		AuthModules:      []string{"eth", "engine", "admin", "debug"},
 		JWTSecret:        spec.JWTSecret,
 		P2P:              p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
 		Logger:           logger,
@@ -153,6 +155,17 @@ func startChain(spec chainSpec) (*Chain, error) {
 	// line registers beside the eth service.
 	filterSys := filters.NewFilterSystem(backend.APIBackend, filters.Config{LogCacheSize: cfg.FilterLogCacheSize, LogQueryLimit: cfg.LogQueryLimit, RangeLimit: cfg.RangeLimit})
 	stack.RegisterAPIs([]rpc.API{{Namespace: "eth", Service: filters.NewFilterAPI(filterSys)}})
+	// geth's debug and admin services are not served at all (see rpc.go).
+	if err := stack.UnregisterAPIs("debug", "admin"); err != nil {
+		stack.Close()
+		return nil, err
+	}
+	api := catalyst.NewConsensusAPI(backend)
+	stack.RegisterAPIs([]rpc.API{
+		{Namespace: "debug", Service: &tracingAPI{tracers.NewAPI(backend.APIBackend)}},
+		{Namespace: "engine", Service: api, Authenticated: true},
+		{Namespace: "admin", Service: failsafeReader{spec.Interop.Checker()}, Authenticated: true},
+	})
 	id := uint256.NewInt(spec.ChainID)
 	src := follower.NewLocalSource(backend.BlockChain(), func(ev core.ChainHeadEvent) *types.Header { return ev.Header })
 	if err := spec.Interop.SetLocalSource(id, src); err != nil {
@@ -167,7 +180,6 @@ func startChain(spec chainSpec) (*Chain, error) {
 		return nil, err
 	}
 	stack.RegisterHandler("interop", "/interop", interopSrv)
-	api := catalyst.NewConsensusAPI(backend)
 	if err := stack.Start(); err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)

@@ -123,10 +123,6 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	d.tempJWT = cfg.DataDir == ""
-	// admin_setFailsafeEnabled is served on the authenticated port only.
-	if !slices.Contains(node.DefaultAuthModules, "admin") {
-		node.DefaultAuthModules = append(node.DefaultAuthModules, "admin")
-	}
 	if d.Interop, d.db, err = startInterop(cfg, set); err != nil {
 		d.Close() // removes a temporary JWT secret
 		return nil, err
