@@ -116,8 +116,12 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.DataDir = ctx.String(dataDirFlag.Name)
 
 		d, err := devnet.Start(cfg)
-		if errors.Is(err, devnet.ErrDependencySet) && cfg.DepSet != nil {
-			return fmt.Errorf("--%s: %w", interopDepSetFlag.Name, err)
+		if errors.Is(err, devnet.ErrDependencySet) {
+			flag := interopRPCFlag.Name
+			if cfg.DepSet != nil {
+				flag = interopDepSetFlag.Name
+			}
+			return fmt.Errorf("--%s: %w", flag, err)
 		}
 		if err != nil {
 			return err

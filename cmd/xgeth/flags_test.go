@@ -55,7 +55,7 @@ func TestDevnetFlagErrors(t *testing.T) {
 		{[]string{"--interop.depset", localMissing}, "--interop.depset: devnet: dependency set: chain 902, which this devnet runs, is not listed"},
 		{[]string{"--interop.depset", bigID}, "--interop.depset: devnet: dependency set: chain 18446744073709551616"},
 		{[]string{"--interop.depset", both, "--interop.rpc", "777=ws://127.0.0.1:1"}, "remote chain 777 (--interop.rpc) is not listed"},
-		{[]string{"--interop.rpc", "901=ws://127.0.0.1:1"}, "chain 901 is both run here and remote"},
+		{[]string{"--interop.rpc", "901=ws://127.0.0.1:1"}, "--interop.rpc: devnet: dependency set: chain 901 is both run here and remote"},
 	}
 	for _, tc := range cases {
 		args := append([]string{"xgeth", "--verbosity", "0", "devnet", "--devnet.port", "0"}, tc.args...)
