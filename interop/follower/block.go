@@ -5,6 +5,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/trie"
 	"github.com/xgeth/xgeth/interop/event"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/message"
@@ -23,6 +24,21 @@ import (
 // hash, number and transaction index are checked, and the header's transaction root tells
 // whether the block has transactions at all. A non-nil empty txHashes is a block without
 // transactions.
+//
+// The receipts must hash to the header's receipt root, which commits to every field the
+// index takes from them (each log's address, topics and data, in block order) and to the
+// number of receipts; so a source that serves a genuine header cannot add, drop or alter a
+// log. The fields derived by the node (block hash and number, transaction hash and index,
+// log index) are outside the root and are checked one by one above. The transaction root
+// is not recomputed: that needs the full transactions, and a remote source reads only their
+// hashes (eth_getBlockByNumber with false), because fetching every transaction body would
+// multiply the bytes read per block for nothing the index stores. The receipts root already
+// binds the logs; the transaction hashes are only cross-checked against the receipts.
+//
+// A local chain's receipts are checked the same way although block import verified them:
+// it costs one stack-trie hash over the receipts per block, on the follower's goroutine
+// rather than the import path, and it keeps one validation path with no "trusted" switch
+// that a remote source could end up taking (it also catches a damaged receipts database).
 //
 // The header hash is computed, not taken from the source: callers that received a hash
 // alongside the header must check it against header.Hash() (the RPC source does).
@@ -112,6 +128,11 @@ func BlockFromReceipts(header *types.Header, txHashes []common.Hash, receipts ty
 			}
 			b.LogHashes = append(b.LogHashes, message.LogHashOf(l))
 		}
+	}
+	// Last, once no receipt or log is nil (the encoding would dereference them) and the
+	// specific errors above have had their say.
+	if root := types.DeriveSha(receipts, trie.NewStackTrie(nil)); root != header.ReceiptHash {
+		return nil, bad(ErrReceiptsRoot, "receipts hash to %s, header has %s", root.Hex(), header.ReceiptHash.Hex())
 	}
 	return b, nil
 }

@@ -39,8 +39,18 @@ func TestBlockFromReceipts(t *testing.T) {
 	var sawExec, sawEmpty bool
 	for n := uint64(0); n < 12; n++ {
 		fb := makeBlock(common.Hash{1}, n, 0)
+		// Receipts through JSON (as eth_getBlockReceipts serves them) keep every field the
+		// receipt root covers, the deposit nonce and receipt version included.
+		sent := fb.clone()
 		for _, txs := range [][]common.Hash{fb.txs, nil} { // remote (tx hashes known) and local
 			got, err := BlockFromReceipts(fb.header, txs, fb.receipts)
+			if err != nil {
+				t.Fatalf("block %d: %v", n, err)
+			}
+			if want := wantBlock(fb); !sameBlock(got, want) {
+				t.Fatalf("block %d: got %+v, want %+v", n, got, want)
+			}
+			got, err = BlockFromReceipts(sent.header, txs, sent.receipts)
 			if err != nil {
 				t.Fatalf("block %d: %v", n, err)
 			}
@@ -61,7 +71,7 @@ func TestBlockFromReceipts(t *testing.T) {
 func TestBlockFromReceiptsBadData(t *testing.T) {
 	const n = 5 // 1 transaction with 2 logs, the first an executing message
 	base := makeBlock(common.Hash{1}, n, 0)
-	if len(base.execs) != 1 || len(base.receipts) != 1 || len(base.receipts[0].Logs) != 2 {
+	if len(base.execs) != 1 || len(base.receipts) != 1 || len(base.receipts[0].Logs) != 2 || base.receipts[0].DepositReceiptVersion == nil {
 		t.Fatalf("fixture changed: %d execs, %d receipts", len(base.execs), len(base.receipts))
 	}
 	other := common.Hash{0xee}
@@ -114,6 +124,40 @@ func TestBlockFromReceiptsBadData(t *testing.T) {
 				l.Index++
 			}
 		}, ErrLogOrder},
+		{"forged log data", func(b *fakeBlock, _ *[]common.Hash, _ *bool) { b.receipts[0].Logs[1].Data[0] ^= 1 }, ErrReceiptsRoot},
+		{"forged log data (local)", func(b *fakeBlock, _ *[]common.Hash, local *bool) {
+			b.receipts[0].Logs[1].Data[0] ^= 1
+			*local = true
+		}, ErrReceiptsRoot},
+		{"forged log address", func(b *fakeBlock, _ *[]common.Hash, _ *bool) { b.receipts[0].Logs[1].Address = common.Address{0xee} }, ErrReceiptsRoot},
+		{"forged executing message", func(b *fakeBlock, _ *[]common.Hash, _ *bool) {
+			msg := b.execs[0].Msg
+			msg.MsgHash = other
+			l := b.receipts[0].Logs[0]
+			forged := ievent.EncodeLog(&msg)
+			l.Topics, l.Data = forged.Topics, forged.Data
+		}, ErrReceiptsRoot},
+		{"log added", func(b *fakeBlock, _ *[]common.Hash, _ *bool) {
+			r := b.receipts[0]
+			l := *r.Logs[1]
+			l.Index++
+			r.Logs = append(r.Logs, &l)
+		}, ErrReceiptsRoot},
+		{"log dropped", func(b *fakeBlock, _ *[]common.Hash, _ *bool) {
+			b.receipts[0].Logs = b.receipts[0].Logs[:1]
+		}, ErrReceiptsRoot},
+		{"cumulative gas changed", func(b *fakeBlock, _ *[]common.Hash, _ *bool) { b.receipts[0].CumulativeGasUsed++ }, ErrReceiptsRoot},
+		{"deposit receipt without its version", func(b *fakeBlock, _ *[]common.Hash, _ *bool) {
+			b.receipts[0].DepositReceiptVersion = nil
+		}, ErrReceiptsRoot},
+		{"header of another receipt root", func(b *fakeBlock, _ *[]common.Hash, _ *bool) {
+			b.header.ReceiptHash = other
+			b.setBlockFields()
+		}, ErrReceiptsRoot},
+		{"header commits to no receipts (local)", func(b *fakeBlock, _ *[]common.Hash, local *bool) {
+			b.header.ReceiptHash, *local = types.EmptyReceiptsHash, true
+			b.setBlockFields()
+		}, ErrReceiptsRoot},
 		{"executing message data short", func(b *fakeBlock, _ *[]common.Hash, _ *bool) {
 			l := b.receipts[0].Logs[0]
 			l.Data = l.Data[:159]
@@ -153,6 +197,7 @@ func TestBlockFromReceiptsOrdinaryInboxLogs(t *testing.T) {
 	b.receipts[0].Logs[1].Address = common.Address{}
 	b.receipts[0].Logs[1].Topics = []common.Hash{ievent.ExecutingMessageTopic, {}}
 	b.receipts[0].Logs[1].Data = []byte{1}
+	b.sealReceipts()
 	got, err := BlockFromReceipts(b.header, b.txs, b.receipts)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +250,10 @@ func fuzzBlock(data []byte) (*types.Header, []common.Hash, types.Receipts) {
 	if (ntx > 0) != r.wrong() {
 		h.TxHash = common.Hash{1}
 	}
-	hash := h.Hash()
+	// Receipts and logs name the block by hash, and the hash covers the receipt root: they
+	// are built with a placeholder that is replaced once the header is complete.
+	placeholder := common.Hash{0xb1, 0x0c}
+	hash := placeholder
 	var num uint64
 	if number != nil {
 		num = number.Uint64()
@@ -290,6 +338,27 @@ func fuzzBlock(data []byte) (*types.Header, []common.Hash, types.Receipts) {
 		}
 		receipts = append(receipts, rc)
 	}
+	h.ReceiptHash = types.EmptyReceiptsHash
+	if !slices.Contains(receipts, nil) && !slices.ContainsFunc(receipts, func(rc *types.Receipt) bool { return slices.Contains(rc.Logs, nil) }) {
+		h.ReceiptHash = receiptsRoot(receipts)
+	}
+	if r.wrong() {
+		h.ReceiptHash = r.hash()
+	}
+	hash = h.Hash()
+	for _, rc := range receipts {
+		if rc == nil {
+			continue
+		}
+		if rc.BlockHash == placeholder {
+			rc.BlockHash = hash
+		}
+		for _, l := range rc.Logs {
+			if l != nil && l.BlockHash == placeholder {
+				l.BlockHash = hash
+			}
+		}
+	}
 	switch r.byte() {
 	case 255:
 		txs = nil // a local source
@@ -329,6 +398,9 @@ func FuzzBlockFromReceipts(f *testing.F) {
 			if b.LogHashes[i] != message.LogHashOf(l) {
 				t.Fatalf("log hash %d differs", i)
 			}
+		}
+		if receiptsRoot(receipts) != h.ReceiptHash {
+			t.Fatal("accepted receipts that are not the header's")
 		}
 		if b.Hash != h.Hash() || b.Number != h.Number.Uint64() || b.ParentHash != h.ParentHash || b.Timestamp != h.Time {
 			t.Fatalf("block ref %+v does not match the header", b.BlockRef)
@@ -375,6 +447,14 @@ func benchBlock() (*types.Header, []common.Hash, types.Receipts) {
 			r.Logs = append(r.Logs, l)
 		}
 		receipts = append(receipts, r)
+	}
+	h.ReceiptHash = receiptsRoot(receipts)
+	hash = h.Hash()
+	for _, r := range receipts {
+		r.BlockHash = hash
+		for _, l := range r.Logs {
+			l.BlockHash = hash
+		}
 	}
 	return h, txs, receipts
 }

@@ -51,16 +51,19 @@
 // # What is checked
 //
 // BlockFromReceipts rejects, with an error wrapping ErrBadBlock and a specific error,
-// anything a correct node cannot serve: receipts missing or not one per transaction (by the
-// block's transaction hashes when the source gives them, else by the header's transaction
-// root and the receipts' own block hash, number and transaction index), receipts or logs
-// naming another block or transaction, log indexes other than 0, 1, 2, … across the block,
-// logs on a failed receipt, removed logs, and ExecutingMessage logs of CrossL2Inbox that do
-// not decode strictly (POLICY: the block is rejected rather than the log taken as an
-// ordinary one). The RPC source also checks that each reported block hash is the hash of
-// the header fields, and the follower that each block's parent is the indexed head. Nothing
-// of a bad block is stored; the follower reports StateError and retries with capped
-// exponential backoff, so a source caught mid-reorg recovers by itself.
+// anything a correct node cannot serve: receipts that do not hash to the header's receipt
+// root (ErrReceiptsRoot: a genuine header with forged, added or dropped logs; the
+// transaction root is not recomputed, see BlockFromReceipts), receipts missing or not one
+// per transaction (by the block's transaction hashes when the source gives them, else by
+// the header's transaction root and the receipts' own block hash, number and transaction
+// index), receipts or logs naming another block or transaction, log indexes other than 0,
+// 1, 2, … across the block, logs on a failed receipt, removed logs, and ExecutingMessage
+// logs of CrossL2Inbox that do not decode strictly (POLICY: the block is rejected rather
+// than the log taken as an ordinary one). The RPC source also checks that each reported
+// block hash is the hash of the header fields, and the follower that each block's parent
+// is the indexed head. Nothing of a bad block is stored; the follower reports StateError
+// and retries with capped exponential backoff, so a source caught mid-reorg recovers by
+// itself.
 //
 // # Status, events and metrics
 //

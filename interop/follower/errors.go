@@ -42,6 +42,9 @@ var (
 	// block is rejected rather than the log indexed as an ordinary log, because a block that
 	// executes a message the index cannot represent must not look like one that executes none.
 	ErrBadExecutingMessage = errors.New("malformed ExecutingMessage log from CrossL2Inbox")
+	// ErrReceiptsRoot: the receipts do not hash to the header's receipt root: they are not
+	// the block's receipts (forged or altered logs, a receipt added, dropped or changed).
+	ErrReceiptsRoot = errors.New("receipts do not match the header's receipt root")
 	// ErrParentLink: the source's canonical header n+1 does not name its canonical header n
 	// as parent although header n did not change (an inconsistent source, not a reorg).
 	ErrParentLink = errors.New("header does not link to the source's canonical parent")

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/ethereum/go-ethereum/trie"
 	"github.com/holiman/uint256"
 	ievent "github.com/xgeth/xgeth/interop/event"
 	"github.com/xgeth/xgeth/interop/logindex"
@@ -48,39 +49,62 @@ func (b *fakeBlock) ref() logindex.BlockRef {
 
 // makeBlock builds block number on parent; salt distinguishes forks. The shape varies with
 // the number: 0-3 transactions, 0-3 logs each, an ExecutingMessage log every fourth block,
-// a failed transaction without logs now and then; block 0 has no transactions.
+// a failed transaction without logs now and then; block 0 has no transactions. The first
+// transaction of a block is a deposit (as on an OP chain, whose blocks open with the L1
+// attributes deposit) with a post-Canyon deposit receipt. The header carries the real
+// transaction and receipt roots of its (unsigned) transactions and receipts.
 func makeBlock(parent common.Hash, number, salt uint64) *fakeBlock {
 	ntx := int(number % 4)
 	if number == 0 {
 		ntx = 0
 	}
 	b := &fakeBlock{txs: []common.Hash{}, receipts: types.Receipts{}}
+	var txs types.Transactions
 	for i := range ntx {
-		b.txs = append(b.txs, crypto.Keccak256Hash(u64(number), u64(salt), u64(uint64(i))))
+		seed := append(append(u64(number), u64(salt)...), u64(uint64(i))...)
+		var tx *types.Transaction
+		if i == 0 {
+			tx = types.NewTx(&types.DepositTx{
+				SourceHash: crypto.Keccak256Hash(seed),
+				From:       common.HexToAddress("0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001"),
+				To:         &common.Address{0x42, 0x15},
+				Value:      new(big.Int),
+				Gas:        1_000_000,
+				Data:       seed,
+			})
+		} else {
+			tx = types.NewTx(&types.DynamicFeeTx{
+				ChainID:   big.NewInt(testChainID),
+				Nonce:     number*4 + uint64(i),
+				GasTipCap: big.NewInt(1),
+				GasFeeCap: big.NewInt(7),
+				Gas:       21_000,
+				To:        &common.Address{0x10},
+				Value:     new(big.Int),
+				Data:      seed,
+			})
+		}
+		txs = append(txs, tx)
+		b.txs = append(b.txs, tx.Hash())
 	}
 	h := &types.Header{
-		ParentHash:  parent,
-		UncleHash:   types.EmptyUncleHash,
-		Coinbase:    common.HexToAddress("0x4200000000000000000000000000000000000011"),
-		Root:        crypto.Keccak256Hash(u64(number), []byte("state")),
-		TxHash:      types.EmptyTxsHash,
-		ReceiptHash: types.EmptyReceiptsHash,
-		Difficulty:  new(big.Int),
-		Number:      new(big.Int).SetUint64(number),
-		GasLimit:    30_000_000,
-		Time:        testGenesisTS + testBlockTime*number,
-		Extra:       u64(salt),
-		BaseFee:     big.NewInt(7),
-	}
-	if ntx > 0 {
-		h.TxHash = crypto.Keccak256Hash(hashesBytes(b.txs))
-		h.ReceiptHash = crypto.Keccak256Hash(h.TxHash[:], u64(salt))
+		ParentHash: parent,
+		UncleHash:  types.EmptyUncleHash,
+		Coinbase:   common.HexToAddress("0x4200000000000000000000000000000000000011"),
+		Root:       crypto.Keccak256Hash(u64(number), []byte("state")),
+		TxHash:     types.DeriveSha(txs, trie.NewStackTrie(nil)),
+		Difficulty: new(big.Int),
+		Number:     new(big.Int).SetUint64(number),
+		GasLimit:   30_000_000,
+		Time:       testGenesisTS + testBlockTime*number,
+		Extra:      u64(salt),
+		BaseFee:    big.NewInt(7),
 	}
 	b.header = h
 	var logIndex uint
 	for i, txHash := range b.txs {
 		r := &types.Receipt{
-			Type:              types.DynamicFeeTxType,
+			Type:              txs[i].Type(),
 			Status:            types.ReceiptStatusSuccessful,
 			CumulativeGasUsed: 21_000 * uint64(i+1),
 			TxHash:            txHash,
@@ -88,6 +112,11 @@ func makeBlock(parent common.Hash, number, salt uint64) *fakeBlock {
 			EffectiveGasPrice: big.NewInt(7),
 			TransactionIndex:  uint(i),
 			Logs:              []*types.Log{},
+		}
+		if r.Type == types.DepositTxType {
+			nonce, version := number, types.CanyonDepositReceiptVersion
+			r.DepositNonce, r.DepositReceiptVersion = &nonce, &version
+			r.EffectiveGasPrice = new(big.Int)
 		}
 		nlogs := int((number + number/4 + 3*uint64(i)) % 4)
 		if i == 2 && nlogs == 0 {
@@ -119,10 +148,27 @@ func makeBlock(parent common.Hash, number, salt uint64) *fakeBlock {
 			r.Logs = append(r.Logs, l)
 			logIndex++
 		}
+		r.Bloom = types.CreateBloom(r)
 		b.receipts = append(b.receipts, r)
 	}
+	h.ReceiptHash = receiptsRoot(b.receipts)
 	b.setBlockFields()
 	return b
+}
+
+// receiptsRoot is the receipt root of rs, as a block header commits to it.
+func receiptsRoot(rs types.Receipts) common.Hash {
+	return types.DeriveSha(rs, trie.NewStackTrie(nil))
+}
+
+// sealReceipts recomputes the header's receipt root after a test changed the receipts
+// (then the block hash changes too, so the block fields are rewritten).
+func (b *fakeBlock) sealReceipts() {
+	for _, r := range b.receipts {
+		r.Bloom = types.CreateBloom(r)
+	}
+	b.header.ReceiptHash = receiptsRoot(b.receipts)
+	b.setBlockFields()
 }
 
 // setBlockFields (re)writes the block hash and number into the receipts and logs.
@@ -155,14 +201,6 @@ func (b *fakeBlock) clone() *fakeBlock {
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-func hashesBytes(hs []common.Hash) []byte {
-	out := make([]byte, 0, 32*len(hs))
-	for _, h := range hs {
-		out = append(out, h[:]...)
-	}
-	return out
-}
 
 // fakeChain is a chain whose canonical blocks tests extend and reorg; it announces every new
 // head on a feed (for WebSocket subscribers and local sources).

@@ -13,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/holiman/uint256"
+	ievent "github.com/xgeth/xgeth/interop/event"
 	"github.com/xgeth/xgeth/interop/logindex"
 )
 
@@ -410,6 +411,13 @@ func TestFollowBadRemoteData(t *testing.T) {
 			l := b.receipts[0].Logs[0]
 			l.Data = l.Data[:100]
 		}, false, ErrBadExecutingMessage},
+		{"forged log data", 7, func(_ *fakeChain, b *fakeBlock) { b.receipts[1].Logs[0].Data[0] ^= 1 }, false, ErrReceiptsRoot},
+		{"forged executing message", 5, func(_ *fakeChain, b *fakeBlock) {
+			msg := b.execs[0].Msg
+			msg.MsgHash = other
+			forged := ievent.EncodeLog(&msg)
+			b.receipts[0].Logs[0].Topics = forged.Topics
+		}, false, ErrReceiptsRoot},
 		{"reported hash is not the header's", 7, func(_ *fakeChain, b *fakeBlock) { b.reportedHash = &other }, false, ErrBadHeader},
 		{"header of another number", 7, func(_ *fakeChain, b *fakeBlock) { b.header.Number.SetUint64(8) }, false, ErrBadHeader},
 		{"wrong parent", 7, nil, true, ErrParentLink},
