@@ -74,7 +74,9 @@
 // interop/follower/<chain id>/: gauges head, lag (source head − indexed head) and state (the
 // State value), counters blocks, logs, reorgs and errors.
 //
-// Unrecoverable: any failure of the index (ErrIndex) and a reorg that replaced every block
-// the index retains (ErrDeepReorg). A source whose head is below the indexed range
-// (ErrSourceBehind, a node resyncing) is waited for, not rewound to.
+// Unrecoverable: only a failure of the index's own store (ErrIndex). Whatever a source
+// serves is retried, never fatal: a block the index refuses (logindex.ErrInvalidBlock), a
+// reorg that replaced every block the index retains (ErrDeepReorg, the index is kept; see
+// its POLICY), a source whose head is below the indexed range (ErrSourceBehind, a node
+// resyncing: waited for, not rewound to).
 package follower

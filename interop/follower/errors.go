@@ -8,6 +8,12 @@ import (
 )
 
 // Errors of the follower and its sources. Compare with errors.Is; the text is for operators.
+//
+// Whose fault decides what happens: everything a source serves or fails to serve (bad,
+// inconsistent or oversized data, unreachable, another chain, a reorg below the indexed
+// range) is retried with backoff and shown as StateError for that chain only, the other
+// chains keep being followed; only a failure of our own store (ErrIndex) stops the
+// follower and trips the node-wide failsafe.
 var (
 	// ErrNotFound: the source has no canonical block at that number (it is above the source's
 	// head, or the source rewound), or no receipts for that block hash. Sources wrap it.
@@ -58,10 +64,22 @@ var (
 	// nothing can be checked against it; the follower waits, keeping the index as it is.
 	ErrSourceBehind = errors.New("source head is below the indexed range")
 
-	// ErrDeepReorg: the source's chain no longer contains any block the index retains. The
-	// follower cannot repair that by itself: it is reported as fatal (failsafe).
+	// ErrDeepReorg: the source's chain no longer contains any block the index retains.
+	// POLICY: this is the source's word, not a fault of ours, so it is not fatal: a remote
+	// that serves other headers at every indexed height (hostile, misconfigured, a devnet
+	// restarted from scratch) must not be able to stop the interop of every chain of the
+	// node through the failsafe. The follower keeps the index as it is (nothing of the
+	// other chain is indexed, nothing is removed on the source's word alone), reports
+	// StateError and retries with backoff: it resumes if the source serves the indexed
+	// chain again. The chain's messages are then judged on the index as of the last head
+	// the source confirmed, as while a source is unreachable. If the reorg is real, an
+	// operator re-indexes that chain (logindex.Wipe); the other chains are unaffected.
 	ErrDeepReorg = errors.New("reorg deeper than the indexed range")
-	// ErrIndex wraps every failure of the log index (corruption, I/O). Fatal.
+	// ErrIndex wraps every failure of the log index's own store (I/O, corruption). It is
+	// the only fatal error (the follower stops and Config.OnFatal trips the failsafe): our
+	// store cannot be trusted any more. A block the index refuses as invalid
+	// (logindex.ErrInvalidBlock: a timestamp before its parent's, too many logs) is bad
+	// source data instead, reported wrapping ErrBadBlock and retried.
 	ErrIndex = errors.New("log index failure")
 )
 

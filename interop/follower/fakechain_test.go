@@ -269,6 +269,23 @@ func (c *fakeChain) replace(number uint64, mutate func(h *types.Header)) {
 	c.byHash[b.hash()] = b
 }
 
+// rebuild replaces the canonical blocks from number on: block number is made again with
+// mutate applied to its header (nil: as it was), the blocks above on top of it, up to the
+// same height. Nothing is announced.
+func (c *fakeChain) rebuild(number uint64, mutate func(h *types.Header)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	height := uint64(len(c.blocks))
+	c.blocks = c.blocks[:number]
+	b := makeBlock(c.blocks[number-1].hash(), number, c.salt)
+	if mutate != nil {
+		mutate(b.header)
+		b.setBlockFields()
+	}
+	c.add(b)
+	c.extendQuiet(height - number - 1)
+}
+
 func (c *fakeChain) head() *fakeBlock {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -63,8 +63,8 @@ type Config struct {
 	RetryMin, RetryMax time.Duration
 
 	// OnFatal is called once, from the follower's goroutine, when the follower stops on an
-	// unrecoverable error (index failure, reorg below the indexed range): the node trips
-	// the interop failsafe there. The error wraps ErrIndex or ErrDeepReorg.
+	// unrecoverable error, a failure of the index's own store: the node trips the interop
+	// failsafe there. The error wraps ErrIndex. Nothing a source serves leads here.
 	OnFatal func(err error)
 }
 
@@ -100,9 +100,10 @@ func (c *Config) withDefaults() (Config, error) {
 //
 // Every block is validated with BlockFromReceipts before it is stored, and appended only
 // when it extends the indexed head; so the index always holds a hash-linked run of
-// canonical-as-seen blocks. Transient failures (source down, bad data) put it in
-// StateError and are retried with capped exponential backoff; index failures and reorgs
-// below the indexed range stop it and are reported to Config.OnFatal.
+// canonical-as-seen blocks. Failures of the source (down, bad or oversized data, blocks the
+// index refuses, a reorg below the indexed range) put it in StateError and are retried
+// with capped exponential backoff; only failures of the index's store stop it and are
+// reported to Config.OnFatal.
 type Follower struct {
 	cfg     Config
 	src     Source
@@ -231,9 +232,10 @@ func (f *Follower) stallTimeout() time.Duration {
 	return time.Duration(f.cfg.StallBlocks) * f.cfg.BlockTime
 }
 
-// isFatal tells the errors the follower cannot recover from.
+// isFatal tells the errors the follower cannot recover from: failures of our own store.
+// Nothing a source serves is fatal (see ErrIndex and ErrDeepReorg).
 func isFatal(err error) bool {
-	return errors.Is(err, ErrIndex) || errors.Is(err, ErrDeepReorg)
+	return errors.Is(err, ErrIndex)
 }
 
 // loop is the state of one Run.
@@ -506,8 +508,12 @@ func (l *loop) step(ctx context.Context) (int, error) {
 			return i, &parentMismatch{number: b.Number, hash: b.Hash, parent: b.ParentHash, headHash: head.Hash}
 		}
 		if aerr := f.idx.Append(b); aerr != nil {
-			if errors.Is(aerr, logindex.ErrParentMismatch) {
+			switch {
+			case errors.Is(aerr, logindex.ErrParentMismatch):
 				return i, &parentMismatch{number: b.Number, hash: b.Hash, parent: b.ParentHash, headHash: head.Hash}
+			case errors.Is(aerr, logindex.ErrInvalidBlock):
+				// The index refused the block's data, not its own store: the source's fault.
+				return i, badBlock(b.Number, b.Hash, aerr, "refused by the log index")
 			}
 			return i, fmt.Errorf("%w: append block %d: %w", ErrIndex, b.Number, aerr)
 		}
@@ -619,7 +625,7 @@ func (f *Follower) fetchBlock(ctx context.Context, number uint64) (*logindex.Blo
 // is lower, to the newest block the source has at the same height with the same hash, and
 // rewinds the index to it. A source whose head is below the whole indexed range confirms
 // nothing and is waited for (a node resyncing); one that has other blocks at every indexed
-// height is a fatal ErrDeepReorg.
+// height is an ErrDeepReorg, retried like bad data, the index kept as it is.
 func (f *Follower) reconcile(ctx context.Context, sourceHead uint64) (rewound bool, err error) {
 	head, ok := f.idx.Head()
 	if !ok {
@@ -630,6 +636,20 @@ func (f *Follower) reconcile(ctx context.Context, sourceHead uint64) (rewound bo
 		return false, fmt.Errorf("%w: source head %d, first indexed block %d", ErrSourceBehind, sourceHead, first.Number)
 	}
 	n := min(head.Number, sourceHead)
+	if n > first.Number {
+		// The indexed blocks are hash-linked: a source with another block at the oldest
+		// height has none of them. One request tells, where the walk below would read a
+		// header per indexed block at every retry of a deep reorg.
+		h, err := f.src.HeaderByNumber(ctx, first.Number)
+		switch {
+		case err != nil:
+			return false, fmt.Errorf("header %d: %w", first.Number, err)
+		case h == nil || h.Number == nil || !h.Number.IsUint64() || h.Number.Uint64() != first.Number:
+			return false, badBlock(first.Number, common.Hash{}, ErrBadHeader, "asked for header %d, got another", first.Number)
+		case h.Hash() != first.Hash:
+			return false, fmt.Errorf("%w: the source's block %d is %s, indexed %s", ErrDeepReorg, first.Number, h.Hash().Hex(), first.Hash.Hex())
+		}
+	}
 	for {
 		ref, err := f.idx.BlockRef(n)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -578,35 +579,151 @@ func TestFollowFatalIndexError(t *testing.T) {
 	t.Logf("%v", err)
 }
 
-// TestFollowDeepReorg: the source replaced every block the index retains; that is fatal.
+// TestFollowDeepReorg: a remote that has replaced every block the index retains is not
+// trusted to wipe it, nor able to stop the node through the failsafe: the follower keeps
+// the index, reports the error, retries, and resumes once the remote serves the indexed
+// chain again.
 func TestFollowDeepReorg(t *testing.T) {
 	c := newFakeChain(20)
-	lc := &localChain{c: c}
-	src := NewLocalSource(lc, func(ev headEvent) *types.Header { return ev.header })
+	srv := startServer(t, c, false)
+	src := rpcSource(t, srv.wsURL())
 	idx := newIndex(t)
-	f, _ := New(testConfig(), src, idx)
-	f.Start()
-	waitSynced(t, f, c)
-	f.Stop()
+	f1, _ := New(testConfig(), src, idx)
+	f1.Start()
+	waitSynced(t, f1, c)
+	f1.Stop()
 	if _, err := idx.Prune(c.block(10).header.Time); err != nil {
 		t.Fatal(err)
 	}
 	if first, _ := idx.First(); first.Number != 10 {
 		t.Fatalf("pruned to %d", first.Number)
 	}
+	c.mu.Lock()
+	indexed := append([]*fakeBlock(nil), c.blocks[5:]...)
+	c.mu.Unlock()
 	c.reorg(15, 16)
 
-	var fatal error
+	var fatal atomic.Pointer[error]
 	cfg := testConfig()
-	cfg.OnFatal = func(err error) { fatal = err }
-	f2, _ := New(cfg, src, idx)
-	err := f2.Run(context.Background())
-	if !errors.Is(err, ErrDeepReorg) || fatal != err {
-		t.Fatalf("run: %v, OnFatal: %v", err, fatal)
+	cfg.OnFatal = func(err error) { fatal.Store(&err) }
+	f2, err := New(cfg, src, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errorsSeen atomic.Int32
+	f2.onState = func(s State) {
+		if s == StateError {
+			errorsSeen.Add(1)
+		}
+	}
+	events := startFollower(t, f2)
+	waitFor(t, "the deep reorg retried", func() bool {
+		return errorsSeen.Load() >= 3 && errors.Is(f2.Status().Err, ErrDeepReorg)
+	})
+	t.Logf("%v", f2.Status().Err)
+	if st := f2.Status(); st.State != StateError {
+		t.Fatalf("state %v", st.State)
+	}
+	if p := fatal.Load(); p != nil {
+		t.Fatalf("OnFatal called: %v", *p)
 	}
 	if head, _ := idx.Head(); head.Number != 20 {
 		t.Fatalf("index changed: head %d", head.Number)
 	}
+
+	// The remote serves the indexed chain again, and a block on top.
+	c.mu.Lock()
+	c.blocks = append(c.blocks[:5], indexed...)
+	c.mu.Unlock()
+	c.extend(1)
+	waitSynced(t, f2, c)
+	expectEvents(t, events, appendedRange(c, 21, 21))
+	if first, _ := idx.First(); first.Number != 10 {
+		t.Fatalf("first indexed block %d", first.Number)
+	}
+}
+
+// TestFollowInvalidBlockNotFatal: a remote block that links to the indexed head but that
+// the index refuses (its timestamp is before its parent's, logindex.ErrInvalidBlock) is the
+// remote's fault: the chain's follower reports it and retries, OnFatal is never called,
+// nothing of the block is stored, and following resumes once the remote serves a valid
+// block.
+func TestFollowInvalidBlockNotFatal(t *testing.T) {
+	c := newFakeChain(10)
+	parentTime := c.block(6).header.Time
+	c.rebuild(7, func(h *types.Header) { h.Time = parentTime - 1 })
+	srv := startServer(t, c, false)
+	idx := newIndex(t)
+	var fatal atomic.Pointer[error]
+	cfg := testConfig()
+	cfg.OnFatal = func(err error) { fatal.Store(&err) }
+	f, err := New(cfg, rpcSource(t, srv.wsURL()), idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errorsSeen atomic.Int32
+	f.onState = func(s State) {
+		if s == StateError {
+			errorsSeen.Add(1)
+		}
+	}
+	startFollower(t, f)
+	waitFor(t, "the invalid block retried", func() bool {
+		st := f.Status()
+		return errorsSeen.Load() >= 3 && errors.Is(st.Err, logindex.ErrInvalidBlock)
+	})
+	st := f.Status()
+	t.Logf("%v", st.Err)
+	if st.State != StateError || !errors.Is(st.Err, ErrBadBlock) || errors.Is(st.Err, ErrIndex) {
+		t.Fatalf("state %v, err %v", st.State, st.Err)
+	}
+	if p := fatal.Load(); p != nil {
+		t.Fatalf("OnFatal called: %v", *p)
+	}
+	if head, _ := idx.Head(); head != c.block(6).ref() {
+		t.Fatalf("indexed head %+v, want block 6", head)
+	}
+
+	c.rebuild(7, nil)
+	c.extend(1)
+	waitSynced(t, f, c)
+	checkIndex(t, idx, c, 0)
+}
+
+// TestFollowFatalStoreFailure: a failure of our own store under the real index (its writes
+// fail) stops the follower and is reported to OnFatal: that one is fatal.
+func TestFollowFatalStoreFailure(t *testing.T) {
+	c := newFakeChain(10)
+	srv := startServer(t, c, false)
+	db := newFailingStore()
+	idx, err := logindex.Open(db, uint256.NewInt(testChainID), logindex.Options{Retention: logindex.NoPruning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fatal atomic.Pointer[error]
+	cfg := testConfig()
+	cfg.OnFatal = func(err error) { fatal.Store(&err) }
+	f, err := New(cfg, rpcSource(t, srv.wsURL()), idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Run(context.Background()) }()
+	waitSynced(t, f, c)
+
+	db.fail.Store(true)
+	c.extend(1)
+	err = <-done
+	if !errors.Is(err, ErrIndex) || !errors.Is(err, errDiskFull) {
+		t.Fatalf("run: %v", err)
+	}
+	if p := fatal.Load(); p == nil || *p != err {
+		t.Fatalf("OnFatal got %v, want %v", p, err)
+	}
+	if st := f.Status(); st.State != StateFailed || st.Err != err {
+		t.Fatalf("status %+v", st)
+	}
+	t.Logf("%v", err)
 }
 
 // TestFollowSourceBehind: a source whose head is below the indexed range (a node that is

@@ -20,11 +20,11 @@ const (
 	// StateStalled: at the source's head, but the source has announced no new head for
 	// StallBlocks block times.
 	StateStalled
-	// StateError: the last attempt failed (source unreachable, bad block); retrying with
-	// backoff. Status.Err says why.
+	// StateError: the last attempt failed (source unreachable, bad block, a reorg below
+	// the indexed range); retrying with backoff. Status.Err says why.
 	StateError
-	// StateFailed: stopped on an unrecoverable error (index failure, reorg below the
-	// retained range), reported to OnFatal. Status.Err says why.
+	// StateFailed: stopped on an unrecoverable error (a failure of the index's own
+	// store), reported to OnFatal. Status.Err says why.
 	StateFailed
 	// StateStopped: Run returned because its context ended.
 	StateStopped
