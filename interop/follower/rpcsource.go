@@ -2,11 +2,14 @@ package follower
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,15 +76,22 @@ func WithChainID(id *uint256.Int) RPCOption {
 //
 // It connects lazily and drops a connection that failed at the transport level, so the next
 // call dials again; the follower paces those retries with its capped exponential backoff.
-// Reported header hashes are checked against the header fields. The URL may carry
-// credentials: errors and logs only name its scheme and host.
+// Reported header hashes are checked against the header fields.
+//
+// The URL may carry credentials (user:password@, an API key in the path, a token in the
+// query): every error that leaves the source and every log line names only its scheme and
+// host (RedactURL). Errors of the transports below spell the URL in their own ways
+// (net/http's *url.Error prints path and query, a remote's error text may echo them), so
+// rather than trusting any one of them, every error is scrubbed of each known spelling of
+// the URL and of its secret parts on the way out (see redactor).
 type RPCSource struct {
-	url  string
-	name string
-	ws   bool
-	cfg  rpcConfig
-	log  log.Logger
-	txs  *lru.Cache[common.Hash, []common.Hash]
+	url    string
+	name   string
+	ws     bool
+	cfg    rpcConfig
+	log    log.Logger
+	txs    *lru.Cache[common.Hash, []common.Hash]
+	redact *strings.Replacer
 
 	mu     sync.Mutex
 	client *rpc.Client
@@ -91,14 +101,15 @@ type RPCSource struct {
 // NewRPCSource returns a source reading the chain at rawurl (ws://, wss://, http://,
 // https://). It does not connect yet.
 func NewRPCSource(rawurl string, opts ...RPCOption) (*RPCSource, error) {
-	u, err := url.Parse(rawurl)
+	u, err := parseURL(rawurl)
 	if err != nil {
-		return nil, fmt.Errorf("follower: bad RPC URL: %w", err)
+		return nil, err
 	}
 	s := &RPCSource{
-		url:  rawurl,
-		name: u.Scheme + "://" + u.Host,
-		txs:  lru.NewCache[common.Hash, []common.Hash](txHashCacheSize),
+		url:    rawurl,
+		name:   u.Scheme + "://" + u.Host,
+		txs:    lru.NewCache[common.Hash, []common.Hash](txHashCacheSize),
+		redact: redactor(rawurl, u),
 		cfg: rpcConfig{
 			pollInterval:     DefaultPollInterval,
 			requestTimeout:   DefaultRequestTimeout,
@@ -198,6 +209,11 @@ func (s *RPCSource) call(ctx context.Context, result *json.RawMessage, method st
 
 // Head implements Source.
 func (s *RPCSource) Head(ctx context.Context) (*types.Header, error) {
+	h, err := s.head(ctx)
+	return h, s.public(err)
+}
+
+func (s *RPCSource) head(ctx context.Context) (*types.Header, error) {
 	var raw json.RawMessage
 	if err := s.call(ctx, &raw, "eth_getBlockByNumber", "latest", false); err != nil {
 		return nil, err
@@ -212,6 +228,11 @@ func (s *RPCSource) Head(ctx context.Context) (*types.Header, error) {
 
 // HeaderByNumber implements Source.
 func (s *RPCSource) HeaderByNumber(ctx context.Context, number uint64) (*types.Header, error) {
+	h, err := s.headerByNumber(ctx, number)
+	return h, s.public(err)
+}
+
+func (s *RPCSource) headerByNumber(ctx context.Context, number uint64) (*types.Header, error) {
 	var raw json.RawMessage
 	if err := s.call(ctx, &raw, "eth_getBlockByNumber", hexutil.Uint64(number), false); err != nil {
 		return nil, err
@@ -230,6 +251,11 @@ func (s *RPCSource) HeaderByNumber(ctx context.Context, number uint64) (*types.H
 // Receipts implements Source. The transaction hashes come from the header just read by
 // number (cached) or else from eth_getBlockByHash.
 func (s *RPCSource) Receipts(ctx context.Context, hash common.Hash) (types.Receipts, []common.Hash, error) {
+	rs, txs, err := s.receipts(ctx, hash)
+	return rs, txs, s.public(err)
+}
+
+func (s *RPCSource) receipts(ctx context.Context, hash common.Hash) (types.Receipts, []common.Hash, error) {
 	txs, ok := s.txs.Get(hash)
 	if !ok {
 		var raw json.RawMessage
@@ -263,6 +289,11 @@ func (s *RPCSource) Receipts(ctx context.Context, hash common.Hash) (types.Recei
 // latest block otherwise. A WebSocket endpoint that refuses the subscription is polled for
 // the resubscribe interval, then the subscription ends cleanly so that it is tried again.
 func (s *RPCSource) SubscribeNewHeads(ctx context.Context, ch chan<- *types.Header) (event.Subscription, error) {
+	sub, err := s.subscribeNewHeads(ctx, ch)
+	return sub, s.public(err)
+}
+
+func (s *RPCSource) subscribeNewHeads(ctx context.Context, ch chan<- *types.Header) (event.Subscription, error) {
 	c, err := s.conn(ctx)
 	if err != nil {
 		return nil, err
@@ -280,7 +311,7 @@ func (s *RPCSource) SubscribeNewHeads(ctx context.Context, ch chan<- *types.Head
 			s.drop(c)
 			return nil, fmt.Errorf("eth_subscribe newHeads on %s: %w", s.name, err)
 		}
-		s.log.Warn("Remote refused the newHeads subscription, polling", "err", err, "interval", s.cfg.pollInterval)
+		s.log.Warn("Remote refused the newHeads subscription, polling", "err", s.public(err), "interval", s.cfg.pollInterval)
 		return s.poll(ch, s.cfg.resubscribeAfter), nil
 	}
 	return event.NewSubscription(func(quit <-chan struct{}) error {
@@ -299,9 +330,9 @@ func (s *RPCSource) SubscribeNewHeads(ctx context.Context, ch chan<- *types.Head
 			if err == nil {
 				err = errors.New("closed by the client")
 			}
-			return fmt.Errorf("newHeads subscription on %s: %w", s.name, err)
+			return s.public(fmt.Errorf("newHeads subscription on %s: %w", s.name, err))
 		}
-		return err
+		return s.public(err)
 	}), nil
 }
 
@@ -326,7 +357,7 @@ func (s *RPCSource) poll(ch chan<- *types.Header, limit time.Duration) event.Sub
 			pending *types.Header
 		)
 		for {
-			h, err := s.Head(ctx)
+			h, err := s.Head(ctx) // scrubbed
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -403,3 +434,151 @@ func decodeBlock(raw json.RawMessage, withTxs bool) (*types.Header, []common.Has
 func isNull(raw json.RawMessage) bool {
 	return len(raw) == 0 || string(raw) == "null"
 }
+
+// RedactURL is how a JSON-RPC endpoint is named in public output (status, logs, errors):
+// its scheme and host (with the port), never its user, password, path, query or fragment,
+// which may hold credentials.
+func RedactURL(rawurl string) string {
+	u, err := url.Parse(rawurl)
+	switch {
+	case err != nil:
+		return "(unparsable URL)"
+	case u.Host == "":
+		return "(URL without host)"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// parseURL parses an endpoint URL; its error does not repeat the URL (url.Parse's does).
+func parseURL(rawurl string) (*url.URL, error) {
+	u, err := url.Parse(rawurl)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("follower: bad RPC URL: %v", err)
+	}
+	return u, nil
+}
+
+// minSecretLen is the shortest part of a URL scrubbed wherever it appears. Shorter path
+// segments and values ("v3", "ws", "rpc") are no secrets worth the name, and replacing
+// them everywhere would garble every message; whole spellings of the URL are scrubbed
+// whatever their parts.
+const minSecretLen = 4
+
+// maxErrorText bounds the text of an error leaving the source: a remote's error body or
+// JSON-RPC error message can be as long as a response.
+const maxErrorText = 1024
+
+// redactor replaces, in error text, every spelling of rawurl that a transport or the remote
+// may produce by the public name (scheme://host), and every secret-looking part of it
+// (userinfo, user, password, path, path segments, query, query values, fragment, raw and
+// escaped) by "***". Longer spellings go first, so that a whole URL is replaced as one.
+func redactor(rawurl string, u *url.URL) *strings.Replacer {
+	name := u.Scheme + "://" + u.Host
+	whole := map[string]bool{}
+	parts := map[string]bool{}
+	part := func(p string) {
+		if len(p) >= minSecretLen && p != u.Host && p != name {
+			parts[p] = true
+		}
+	}
+	spellings := []string{rawurl, u.String(), u.Redacted()}
+	if u.User != nil {
+		// net/http's spelling in *url.Error: the user kept, the password as ***.
+		spellings = append(spellings, strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1))
+		user := u.User.Username()
+		pass, _ := u.User.Password()
+		for _, p := range []string{u.User.String(), user, pass, url.PathEscape(user), url.PathEscape(pass), url.QueryEscape(pass),
+			// The Basic authorization header, as net/http and geth's WebSocket dialer send
+			// it, in case the remote echoes it.
+			base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
+			base64.StdEncoding.EncodeToString([]byte(u.User.String()))} {
+			part(p)
+		}
+	}
+	for _, sp := range spellings {
+		whole[sp] = true
+		// The same URL without the scheme, and what follows the host.
+		if i := strings.Index(sp, "://"); i >= 0 {
+			whole[sp[i+3:]] = true
+		}
+		if i := strings.Index(sp, u.Host); i >= 0 {
+			part(sp[i+len(u.Host):])
+		}
+	}
+	for _, p := range []string{u.Path, u.RawPath, u.EscapedPath(), u.RawQuery, u.Fragment, u.EscapedFragment(), u.RequestURI()} {
+		part(p)
+		for _, seg := range strings.Split(p, "/") {
+			part(seg)
+		}
+	}
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		part(kv)
+		if _, v, ok := strings.Cut(kv, "="); ok {
+			part(v)
+			if dv, err := url.QueryUnescape(v); err == nil {
+				part(dv)
+			}
+		}
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			part(v)
+			part(url.QueryEscape(v))
+		}
+	}
+	delete(whole, name)
+	delete(whole, u.Host)
+	olds := make([]string, 0, len(whole)+len(parts))
+	for w := range whole {
+		if w != "" {
+			olds = append(olds, w)
+		}
+	}
+	for p := range parts {
+		if !whole[p] {
+			olds = append(olds, p)
+		}
+	}
+	// strings.Replacer takes, at each position, the first old string in argument order
+	// that matches: longest first.
+	slices.SortFunc(olds, func(a, b string) int { return len(b) - len(a) })
+	args := make([]string, 0, 2*len(olds))
+	for _, o := range olds {
+		repl := "***"
+		if whole[o] {
+			repl = name
+		}
+		args = append(args, o, repl)
+	}
+	return strings.NewReplacer(args...)
+}
+
+// public is err as it may leave the source: its text scrubbed of the URL's secrets and
+// bounded in length. It still wraps err, so errors.Is and errors.As see through it.
+func (s *RPCSource) public(err error) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	clean := s.redact.Replace(text)
+	if len(clean) > maxErrorText {
+		clean = strings.ToValidUTF8(clean[:maxErrorText], "") + "… (truncated)"
+	}
+	if clean == text {
+		return err
+	}
+	return &sourceError{text: clean, err: err}
+}
+
+// sourceError is an error whose text was scrubbed (RPCSource.public).
+type sourceError struct {
+	text string
+	err  error
+}
+
+func (e *sourceError) Error() string { return e.text }
+func (e *sourceError) Unwrap() error { return e.err }

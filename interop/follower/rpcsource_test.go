@@ -1,12 +1,22 @@
 package follower
 
 import (
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 func TestNewRPCSourceRejects(t *testing.T) {
@@ -25,6 +35,11 @@ func TestNewRPCSourceRejects(t *testing.T) {
 		if _, err := NewRPCSource(tc.url, tc.opts...); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	// A URL that does not parse is not repeated in the error (url.Parse's own error does).
+	_, err := NewRPCSource("wss://" + secretUser + ":" + secretPass + "@[::1/v3/" + secretPath + "?token=" + secretQuery)
+	if err == nil || leaked(err.Error()) != nil {
+		t.Fatalf("unparsable URL: %v", err)
 	}
 	src, err := NewRPCSource("wss://user:secret@example.invalid/v3/key")
 	if err != nil {
@@ -125,4 +140,167 @@ func FuzzDecodeBlock(f *testing.F) {
 			t.Fatalf("accepted block with hash %s, reported %s (txs %v)", h.Hash(), reported.Hash, txs)
 		}
 	})
+}
+
+// Secrets of the URLs in the leak tests: none may appear in any error or status.
+const (
+	secretUser  = "alice-the-operator"
+	secretPass  = "S3cretPassw0rd"
+	secretPath  = "PathKey0123456789abcdef"
+	secretQuery = "QueryTok3n987zyx"
+)
+
+// secretURL is scheme://user:password@addr/v3/<path key>?token=<query token>&n=1.
+func secretURL(scheme, addr string) string {
+	return scheme + "://" + secretUser + ":" + secretPass + "@" + addr + "/v3/" + secretPath + "?token=" + secretQuery + "&n=1"
+}
+
+// leaked names the secret parts that text contains, in any spelling this test knows of.
+func leaked(text string) []string {
+	var out []string
+	for _, s := range []string{
+		secretUser, secretPass, secretPath, secretQuery,
+		base64.StdEncoding.EncodeToString([]byte(secretUser + ":" + secretPass)),
+	} {
+		if strings.Contains(text, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// leakyServers are remotes that fail in ways whose errors tend to carry the request URL:
+// each echoes everything it was sent (path, query, Authorization header) where it can.
+func leakyServers(t *testing.T) map[string]string {
+	t.Helper()
+	echo := func(r *http.Request) string {
+		return fmt.Sprintf("unknown key %s (auth %s) for %s", r.URL.RequestURI(), r.Header.Get("Authorization"), r.URL.Query().Get("token"))
+	}
+	status500 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, echo(r))
+	}))
+	rpcError := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ID json.RawMessage `json:"id"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"jsonrpc": "2.0", "id": req.ID, "error": map[string]any{"code": -32000, "message": echo(r)}})
+	}))
+	hangUp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	t.Cleanup(func() {
+		status500.Close()
+		rpcError.Close()
+		hangUp.Close()
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	return map[string]string{
+		"HTTP 500":           status500.Listener.Addr().String(),
+		"JSON-RPC error":     rpcError.Listener.Addr().String(),
+		"hangs up":           hangUp.Listener.Addr().String(),
+		"connection refused": closed,
+	}
+}
+
+// TestRPCSourceErrorsHideURLSecrets: whatever fails, over HTTP and WebSocket, the errors
+// that leave the source and the follower's status name the endpoint by scheme and host only.
+func TestRPCSourceErrorsHideURLSecrets(t *testing.T) {
+	for name, addr := range leakyServers(t) {
+		for _, scheme := range []string{"http", "ws"} {
+			t.Run(name+" "+scheme, func(t *testing.T) {
+				src := rpcSource(t, secretURL(scheme, addr), WithRequestTimeout(10*time.Second))
+				public := scheme + "://" + addr
+				if got := RedactURL(secretURL(scheme, addr)); got != public {
+					t.Fatalf("RedactURL %q, want %q", got, public)
+				}
+				ctx := context.Background()
+				var errs []error
+				_, err := src.Head(ctx)
+				errs = append(errs, err)
+				_, err = src.HeaderByNumber(ctx, 1)
+				errs = append(errs, err)
+				_, _, err = src.Receipts(ctx, common.Hash{1})
+				errs = append(errs, err)
+				sub, err := src.SubscribeNewHeads(ctx, make(chan *types.Header, 1))
+				if err == nil {
+					err = <-sub.Err() // polling: the first poll fails
+					sub.Unsubscribe()
+				}
+				errs = append(errs, err)
+				for i, err := range errs {
+					if err == nil {
+						t.Fatalf("call %d succeeded", i)
+					}
+					if l := leaked(err.Error()); l != nil {
+						t.Fatalf("call %d: error leaks %q: %v", i, l, err)
+					}
+					if !strings.Contains(err.Error(), addr) {
+						t.Errorf("call %d: error does not name %s: %v", i, addr, err)
+					}
+				}
+				t.Logf("%v", errs[0])
+
+				f, err := New(testConfig(), src, newIndex(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				startFollower(t, f)
+				waitFor(t, "the error state", func() bool { st := f.Status(); return st.State == StateError && st.Err != nil })
+				if err := f.Status().Err; leaked(err.Error()) != nil {
+					t.Fatalf("status error leaks %q: %v", leaked(err.Error()), err)
+				}
+			})
+		}
+	}
+}
+
+// TestRedactor: every spelling of a URL's secrets is scrubbed, the scheme and host kept,
+// and errors keep what they wrap.
+func TestRedactor(t *testing.T) {
+	raw := "https://" + secretUser + ":" + secretPass + "@node.example:8545/v3/" + secretPath + "?token=" + secretQuery + "&x=a%2Fb#frag-" + secretQuery
+	src, err := NewRPCSource(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	for i, text := range []string{
+		raw,
+		u.String(),
+		u.Redacted(),
+		`Post "https://` + secretUser + `:***@node.example:8545/v3/` + secretPath + `?token=` + secretQuery + `&x=a%2Fb": EOF`,
+		"invalid project id " + secretPath,
+		"token " + secretQuery + " expired",
+		"user " + secretUser + " denied",
+		"Basic " + base64.StdEncoding.EncodeToString([]byte(secretUser+":"+secretPass)),
+		"/v3/" + secretPath + "?token=" + secretQuery,
+		strings.Repeat("x", 5000) + secretPass,
+	} {
+		err := src.public(fmt.Errorf("wrapped: %w", fmt.Errorf("%s: %w", text, ErrNotFound)))
+		if l := leaked(err.Error()); l != nil {
+			t.Errorf("case %d: leaks %q", i, l)
+		}
+		if !errors.Is(err, ErrNotFound) {
+			t.Errorf("case %d: no longer wraps ErrNotFound", i)
+		}
+		if len(err.Error()) > maxErrorText+len("… (truncated)") {
+			t.Errorf("case %d: %d bytes of error text", i, len(err.Error()))
+		}
+	}
+	if got := src.public(errors.New(`Post "` + raw + `": EOF`)).Error(); got != `Post "https://node.example:8545": EOF` {
+		t.Errorf("whole URL scrubbed to %q", got)
+	}
+	if err := ErrNotFound; src.public(err) != err {
+		t.Error("a clean error was wrapped")
+	}
 }

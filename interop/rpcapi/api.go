@@ -26,7 +26,7 @@ type Checker interface {
 // ChainStatus is one chain of interop_status.
 type ChainStatus struct {
 	ChainID     *hexutil.Big    `json:"chainId"`
-	Source      string          `json:"source"` // "local" or the followed JSON-RPC URL
+	Source      string          `json:"source"` // "local", or scheme://host[:port] of the followed endpoint (never its user, password, path or query)
 	State       string          `json:"state"`  // follower state: syncing, live, stalled, error
 	Error       string          `json:"error,omitempty"`
 	LocalUnsafe *BlockRef       `json:"localUnsafe"` // newest indexed block

@@ -177,11 +177,13 @@ func (s *Service) Start() error {
 	return nil
 }
 
+// describe names the chain's source in public output (interop_status, logs): the URL may
+// carry credentials, so only its scheme and host.
 func (c *chain) describe() string {
 	if c.local {
 		return "local"
 	}
-	return c.url
+	return follower.RedactURL(c.url)
 }
 
 // relay forwards a follower's events to the service's subscribers and verifies the
