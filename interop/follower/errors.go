@@ -56,6 +56,9 @@ var (
 	ErrParentLink = errors.New("header does not link to the source's canonical parent")
 	// ErrMalformed: a remote response could not be decoded.
 	ErrMalformed = errors.New("malformed response")
+	// ErrResponseTooLarge: a remote response exceeded the source's size bound
+	// (WithMaxResponseSize). Bad source data like the others: retried, never fatal.
+	ErrResponseTooLarge = errors.New("remote response too large")
 
 	// ErrChainID: the remote endpoint serves another chain than configured.
 	ErrChainID = errors.New("remote endpoint serves another chain")

@@ -273,15 +273,23 @@ func (c *fakeChain) replace(number uint64, mutate func(h *types.Header)) {
 // mutate applied to its header (nil: as it was), the blocks above on top of it, up to the
 // same height. Nothing is announced.
 func (c *fakeChain) rebuild(number uint64, mutate func(h *types.Header)) {
+	c.rebuildBlock(number, func(b *fakeBlock) {
+		if mutate != nil {
+			mutate(b.header)
+		}
+	})
+}
+
+// rebuildBlock is rebuild with mutate applied to the whole block (header, receipts); the
+// receipt root is then recomputed, so the block stays consistent.
+func (c *fakeChain) rebuildBlock(number uint64, mutate func(b *fakeBlock)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	height := uint64(len(c.blocks))
 	c.blocks = c.blocks[:number]
 	b := makeBlock(c.blocks[number-1].hash(), number, c.salt)
-	if mutate != nil {
-		mutate(b.header)
-		b.setBlockFields()
-	}
+	mutate(b)
+	b.sealReceipts()
 	c.add(b)
 	c.extendQuiet(height - number - 1)
 }
@@ -417,10 +425,16 @@ type testServer struct {
 	http  *http.Server
 	ln    net.Listener
 	stops sync.Once
+	wrap  func(http.Handler) http.Handler
 }
 
 func startServer(t testing.TB, c *fakeChain, noSubs bool) *testServer {
-	s := &testServer{t: t, api: &ethAPI{c: c, noSubs: noSubs}, addr: "127.0.0.1:0"}
+	return startServerWith(t, c, noSubs, nil)
+}
+
+// startServerWith is startServer with every HTTP request going through wrap.
+func startServerWith(t testing.TB, c *fakeChain, noSubs bool, wrap func(http.Handler) http.Handler) *testServer {
+	s := &testServer{t: t, api: &ethAPI{c: c, noSubs: noSubs}, addr: "127.0.0.1:0", wrap: wrap}
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -437,13 +451,17 @@ func (s *testServer) start() {
 		s.t.Fatal(err)
 	}
 	ws := s.rpc.WebsocketHandler([]string{"*"})
-	s.http = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			ws.ServeHTTP(w, r)
 			return
 		}
 		s.rpc.ServeHTTP(w, r)
-	})}
+	})
+	if s.wrap != nil {
+		h = s.wrap(h)
+	}
+	s.http = &http.Server{Handler: h}
 	s.stops = sync.Once{}
 	go s.http.Serve(ln)
 }

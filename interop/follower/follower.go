@@ -55,7 +55,9 @@ type Config struct {
 	StallBlocks uint64
 
 	// FetchAhead is how many blocks are fetched concurrently while catching up (default
-	// 16). They are appended in order; a local source can use 1.
+	// 16). They are appended in order; a local source can use 1. It also bounds the
+	// requests the follower has in flight at a source (each block's reads are sequential),
+	// and so, with the source's response bound, the memory a remote can make it hold.
 	FetchAhead int
 
 	// RetryMin and RetryMax bound the exponential backoff between failed attempts and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -819,4 +820,82 @@ func TestNewValidates(t *testing.T) {
 	if _, err := New(testConfig(), nil, idx); err == nil {
 		t.Error("nil source accepted")
 	}
+}
+
+// TestFollowOversizedResponse: a remote whose receipts response for one block is larger
+// than the source's bound (a genuine block, its receipts matching the header) has that
+// response refused: the chain is in error and retried, nothing of the block is stored,
+// OnFatal is never called; the remote's other responses are read as usual.
+func TestFollowOversizedResponse(t *testing.T) {
+	const limit = 64 << 10
+	for _, ws := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ws=%v", ws), func(t *testing.T) {
+			c := newFakeChain(10)
+			c.rebuildBlock(7, func(b *fakeBlock) { b.receipts[1].Logs[0].Data = make([]byte, 4*limit) })
+			srv := startServer(t, c, false)
+			url := srv.httpURL()
+			if ws {
+				url = srv.wsURL()
+			}
+			idx := newIndex(t)
+			var fatal atomic.Pointer[error]
+			cfg := testConfig()
+			cfg.OnFatal = func(err error) { fatal.Store(&err) }
+			f, err := New(cfg, rpcSource(t, url, WithMaxResponseSize(limit), WithPollInterval(2*time.Millisecond)), idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var errorsSeen atomic.Int32
+			f.onState = func(s State) {
+				if s == StateError {
+					errorsSeen.Add(1)
+				}
+			}
+			startFollower(t, f)
+			waitFor(t, "the oversized response retried", func() bool {
+				head, _ := idx.Head()
+				return errorsSeen.Load() >= 3 && head.Number == 6 && f.Status().State == StateError
+			})
+			st := f.Status()
+			t.Logf("%v", st.Err)
+			if !ws && !errors.Is(st.Err, ErrResponseTooLarge) {
+				t.Fatalf("error %v is not ErrResponseTooLarge", st.Err)
+			}
+			if p := fatal.Load(); p != nil {
+				t.Fatalf("OnFatal called: %v", *p)
+			}
+			if _, err := idx.BlockRef(7); !errors.Is(err, logindex.ErrFuture) {
+				t.Fatalf("block 7 stored: %v", err)
+			}
+
+			c.rebuild(7, nil)
+			c.extend(1)
+			waitSynced(t, f, c)
+			checkIndex(t, idx, c, 0)
+		})
+	}
+}
+
+// TestFollowBoundedRequests: while catching up, the requests in flight at the remote never
+// exceed the fetch window plus the head poll.
+func TestFollowBoundedRequests(t *testing.T) {
+	c := newFakeChain(200)
+	var inFlight, most atomic.Int32
+	srv := startServerWith(t, c, false, func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			inner.ServeHTTP(w, r)
+		})
+	})
+	cfg := testConfig()
+	cfg.FetchAhead = 4
+	f, _ := runFollower(t, cfg, rpcSource(t, srv.httpURL(), WithPollInterval(time.Millisecond)), newIndex(t))
+	waitSynced(t, f, c)
+	if m := most.Load(); m > int32(cfg.FetchAhead)+1 {
+		t.Fatalf("%d requests in flight, want at most %d", m, cfg.FetchAhead+1)
+	}
+	t.Logf("at most %d requests in flight", most.Load())
 }

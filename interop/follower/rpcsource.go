@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -30,9 +32,14 @@ const (
 	DefaultResubscribeAfter = time.Minute
 )
 
-// maxWSMessage bounds one WebSocket response: eth_getBlockReceipts of a block full of logs
-// can exceed the RPC client's 32 MiB default.
-const maxWSMessage = 256 << 20
+// DefaultMaxResponseSize bounds one response (an HTTP body, a WebSocket message):
+// eth_getBlockReceipts of a block full of logs can exceed the RPC client's 32 MiB
+// WebSocket default, and over HTTP the client sets no bound at all.
+const DefaultMaxResponseSize = 256 << 20
+
+// maxErrorBody bounds the body of a non-2xx HTTP response, which the RPC client reads
+// whole into its error: only its start is of use to an operator.
+const maxErrorBody = 64 << 10
 
 // txHashCacheSize is how many blocks' transaction hashes are kept between reading a header
 // and reading its receipts (a few times the follower's fetch-ahead window).
@@ -46,7 +53,15 @@ type rpcConfig struct {
 	requestTimeout   time.Duration
 	resubscribeAfter time.Duration
 	chainID          *uint256.Int
+	maxResponse      int64
 }
+
+// WithMaxResponseSize bounds the size of one response from the remote, an HTTP body or a
+// WebSocket message, in bytes. Default DefaultMaxResponseSize (256 MiB). A larger response
+// fails the call (over HTTP with an error wrapping ErrResponseTooLarge; over WebSocket the
+// client drops the connection, which is dialled again); the follower retries it like any
+// bad source data. A chain whose blocks legitimately need more needs a larger bound.
+func WithMaxResponseSize(n int64) RPCOption { return func(c *rpcConfig) { c.maxResponse = n } }
 
 // WithPollInterval sets how often the head is polled when there is no newHeads subscription
 // (http(s) URLs, or a WebSocket endpoint that refuses it). Default 1s.
@@ -78,6 +93,13 @@ func WithChainID(id *uint256.Int) RPCOption {
 // call dials again; the follower paces those retries with its capped exponential backoff.
 // Reported header hashes are checked against the header fields.
 //
+// A hostile remote cannot make it hold unbounded data: every response is bounded
+// (WithMaxResponseSize), and so is the number of requests in flight. The follower has at
+// most Config.FetchAhead of them (each block of the fetch window reads its header, then its
+// receipts, one after the other; reorg handling and the start-time search run alone), and
+// the head poller one more; a WebSocket subscription delivers one notification at a time.
+// Responses held at once are thus at most FetchAhead+1 (17 with the defaults).
+//
 // The URL may carry credentials (user:password@, an API key in the path, a token in the
 // query): every error that leaves the source and every log line names only its scheme and
 // host (RedactURL). Errors of the transports below spell the URL in their own ways
@@ -92,6 +114,7 @@ type RPCSource struct {
 	log    log.Logger
 	txs    *lru.Cache[common.Hash, []common.Hash]
 	redact *strings.Replacer
+	http   *http.Client // http(s) only
 
 	mu     sync.Mutex
 	client *rpc.Client
@@ -114,6 +137,7 @@ func NewRPCSource(rawurl string, opts ...RPCOption) (*RPCSource, error) {
 			pollInterval:     DefaultPollInterval,
 			requestTimeout:   DefaultRequestTimeout,
 			resubscribeAfter: DefaultResubscribeAfter,
+			maxResponse:      DefaultMaxResponseSize,
 		},
 	}
 	switch u.Scheme {
@@ -129,6 +153,14 @@ func NewRPCSource(rawurl string, opts ...RPCOption) (*RPCSource, error) {
 	if s.cfg.pollInterval <= 0 || s.cfg.requestTimeout <= 0 || s.cfg.resubscribeAfter <= 0 {
 		return nil, errors.New("follower: RPC source intervals must be positive")
 	}
+	if s.cfg.maxResponse <= 0 {
+		return nil, errors.New("follower: RPC source response size bound must be positive")
+	}
+	if !s.ws {
+		// geth's RPC client reads HTTP bodies without a bound: bound them in the transport.
+		base := http.DefaultTransport.(*http.Transport).Clone()
+		s.http = &http.Client{Transport: &boundedTransport{base: base, limit: s.cfg.maxResponse}}
+	}
 	s.log = log.New("remote", s.name)
 	return s, nil
 }
@@ -141,6 +173,9 @@ func (s *RPCSource) Close() {
 	s.mu.Unlock()
 	if c != nil {
 		c.Close()
+	}
+	if s.http != nil {
+		s.http.CloseIdleConnections()
 	}
 }
 
@@ -156,7 +191,11 @@ func (s *RPCSource) conn(ctx context.Context) (*rpc.Client, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.requestTimeout)
 	defer cancel()
-	c, err := rpc.DialOptions(ctx, s.url, rpc.WithWebsocketMessageSizeLimit(maxWSMessage))
+	opts := []rpc.ClientOption{rpc.WithWebsocketMessageSizeLimit(s.cfg.maxResponse)}
+	if s.http != nil {
+		opts = append(opts, rpc.WithHTTPClient(s.http))
+	}
+	c, err := rpc.DialOptions(ctx, s.url, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", s.name, err)
 	}
@@ -582,3 +621,56 @@ type sourceError struct {
 
 func (e *sourceError) Error() string { return e.text }
 func (e *sourceError) Unwrap() error { return e.err }
+
+// boundedTransport bounds the bodies of the responses it returns: reading past limit
+// (maxErrorBody for a non-2xx status) fails with an error wrapping ErrResponseTooLarge, so
+// the RPC client's decoder stops there instead of buffering whatever the remote sends.
+type boundedTransport struct {
+	base  http.RoundTripper
+	limit int64
+}
+
+func (t *boundedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	limit := t.limit
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		limit = min(limit, maxErrorBody)
+	}
+	resp.Body = &boundedBody{body: resp.Body, left: limit, limit: limit, declared: resp.ContentLength}
+	return resp, nil
+}
+
+// boundedBody is a response body that fails once more than limit bytes are read, or at
+// once when the declared length is larger.
+type boundedBody struct {
+	body     io.ReadCloser
+	left     int64
+	limit    int64
+	declared int64 // Content-Length, -1 when unknown
+	err      error
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.declared > b.limit {
+		b.err = fmt.Errorf("%w: %d bytes announced, the bound is %d", ErrResponseTooLarge, b.declared, b.limit)
+		return 0, b.err
+	}
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1] // one byte more than allowed tells a body that is too long
+	}
+	n, err := b.body.Read(p)
+	if int64(n) > b.left {
+		b.err = fmt.Errorf("%w: more than %d bytes", ErrResponseTooLarge, b.limit)
+		return int(b.left), b.err
+	}
+	b.left -= int64(n)
+	return n, err
+}
+
+func (b *boundedBody) Close() error { return b.body.Close() }

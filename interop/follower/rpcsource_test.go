@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -302,5 +303,75 @@ func TestRedactor(t *testing.T) {
 	}
 	if err := ErrNotFound; src.public(err) != err {
 		t.Error("a clean error was wrapped")
+	}
+}
+
+// TestRPCSourceResponseBound: over HTTP no response is read past the bound, whether its
+// length is announced or not, and an error body is cut short; a response within the bound
+// is read as usual.
+func TestRPCSourceResponseBound(t *testing.T) {
+	const limit = 8 << 10
+	// blockResponse is a valid answer to eth_getBlockByNumber, padded to about size bytes.
+	blockResponse := func(t *testing.T, size int) []byte {
+		m := servedBlock(t, 7)
+		m["padding"] = strings.Repeat("0", size)
+		return encode(t, map[string]any{"jsonrpc": "2.0", "id": 1, "result": m})
+	}
+	var sent atomic.Int64
+	for _, tt := range []struct {
+		name  string
+		serve func(w http.ResponseWriter)
+		want  error // nil: the call succeeds
+	}{
+		{"within the bound", func(w http.ResponseWriter) { w.Write(blockResponse(t, limit/2)) }, nil},
+		{"announced too long", func(w http.ResponseWriter) {
+			body := blockResponse(t, 2*limit)
+			w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+			w.Write(body)
+		}, ErrResponseTooLarge},
+		{"streamed without end", func(w http.ResponseWriter) {
+			w.Write([]byte(`{"jsonrpc":"2.0","id":1,"result":{"padding":"`))
+			chunk := []byte(strings.Repeat("0", 1024))
+			for range 64 << 10 { // 64 MiB unless the client hangs up first
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+				sent.Add(int64(len(chunk)))
+				w.(http.Flusher).Flush()
+			}
+		}, ErrResponseTooLarge},
+		{"error status with a long body", func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusBadGateway)
+			w.Write([]byte(strings.Repeat("bad gateway ", 1<<20)))
+		}, errors.New("")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				tt.serve(w)
+			}))
+			defer srv.Close()
+			src := rpcSource(t, srv.URL, WithMaxResponseSize(limit))
+			_, err := src.Head(context.Background())
+			switch {
+			case tt.want == nil && err != nil:
+				t.Fatalf("within the bound: %v", err)
+			case tt.want == nil:
+				return
+			case err == nil:
+				t.Fatal("accepted")
+			case tt.want == ErrResponseTooLarge && !errors.Is(err, ErrResponseTooLarge):
+				t.Fatalf("error %v is not ErrResponseTooLarge", err)
+			case len(err.Error()) > 2*maxErrorText:
+				t.Fatalf("%d bytes of error text", len(err.Error()))
+			}
+			t.Logf("%v", err)
+		})
+	}
+	if n := sent.Load(); n >= 64<<20 {
+		t.Fatalf("the whole endless response was sent (%d bytes): the client kept reading", n)
+	}
+	if _, err := NewRPCSource("http://127.0.0.1:1", WithMaxResponseSize(0)); err == nil {
+		t.Fatal("a zero bound accepted")
 	}
 }
