@@ -298,6 +298,9 @@ func (l *loop) run(ctx context.Context) error {
 			case isFatal(err):
 				return err
 			case err != nil:
+				if errors.Is(err, ErrNotFound) {
+					l.needHead = true // it rewound again since it announced its head
+				}
 				if !l.failWait(ctx, fmt.Errorf("reorg check: %w", err)) {
 					return nil
 				}

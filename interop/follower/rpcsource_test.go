@@ -375,3 +375,37 @@ func TestRPCSourceResponseBound(t *testing.T) {
 		t.Fatal("a zero bound accepted")
 	}
 }
+
+// FuzzRedactor: for any URL the source accepts, errors spelling it as a transport does
+// keep none of its password, path or query once scrubbed (unless the public name itself
+// contains them), and never panic.
+func FuzzRedactor(f *testing.F) {
+	f.Add("https://" + secretUser + ":" + secretPass + "@node.example:8545/v3/" + secretPath + "?token=" + secretQuery)
+	f.Add("ws://127.0.0.1:9545")
+	f.Add("http://u:p%40ss%2Fword@h/a%2Fb/c?x=%26y&z=1#f")
+	f.Add("wss://[::1]:1/" + secretPath)
+	f.Fuzz(func(t *testing.T, raw string) {
+		src, err := NewRPCSource(raw)
+		if err != nil {
+			return
+		}
+		u, _ := url.Parse(raw)
+		name := RedactURL(raw)
+		texts := []string{raw, u.String(), u.Redacted(), `Post "` + u.String() + `": EOF`}
+		var secrets []string
+		if u.User != nil {
+			pass, _ := u.User.Password()
+			secrets = append(secrets, pass)
+			texts = append(texts, strings.Replace(u.String(), u.User.String()+"@", u.User.Username()+":***@", 1))
+		}
+		secrets = append(secrets, u.Path, u.RawQuery)
+		for _, text := range texts {
+			out := src.public(errors.New(text)).Error()
+			for _, s := range secrets {
+				if len(s) >= minSecretLen && !strings.Contains(name, s) && !strings.Contains("***", s) && strings.Contains(out, s) {
+					t.Fatalf("%q scrubbed to %q keeps %q", text, out, s)
+				}
+			}
+		}
+	})
+}
