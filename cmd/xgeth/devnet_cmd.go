@@ -57,8 +57,18 @@ var (
 	}
 	interopMinSafetyFlag = &cli.StringFlag{
 		Name:  "interop.minsafety",
-		Usage: "Safety level every initiating message must have reached for the pool and the builder (unsafe or cross-unsafe; the safer levels need the safety engine)",
+		Usage: "Safety level every initiating message must have reached for the pool (unsafe, cross-unsafe, local-safe, safe or finalized)",
 		Value: safety.CrossUnsafe.String(),
+	}
+	devnetSafeLagFlag = &cli.Uint64Flag{
+		Name:  "devnet.safelag",
+		Usage: "Simulated L1: a block becomes local-safe this many blocks after it is sequenced",
+		Value: devnet.DefaultSafeLag,
+	}
+	devnetFinalizedLagFlag = &cli.Uint64Flag{
+		Name:  "devnet.finalizedlag",
+		Usage: "Simulated L1: a local-safe block becomes local-finalized this many blocks later",
+		Value: devnet.DefaultFinalizedLag,
 	}
 	interopFailsafeFlag = &cli.BoolFlag{
 		Name:  "interop.failsafe",
@@ -87,7 +97,7 @@ var devnetCommand = &cli.Command{
 genesis, native interop predeploys, each other in their dependency sets, and accounts 0-9 of
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	Flags: []cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
-		interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
+		devnetSafeLagFlag, devnetFinalizedLagFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
 	Action: func(ctx *cli.Context) error {
 		n := ctx.Int(devnetChainsFlag.Name)
 		if n < 1 || n > 64 {
@@ -114,6 +124,7 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.BasePort = ctx.Int(devnetPortFlag.Name)
 		cfg.BlockTime = ctx.Duration(devnetBlockTimeFlag.Name)
 		cfg.DataDir = ctx.String(dataDirFlag.Name)
+		cfg.SafeLag, cfg.FinalizedLag = ctx.Uint64(devnetSafeLagFlag.Name), ctx.Uint64(devnetFinalizedLagFlag.Name)
 
 		d, err := devnet.Start(cfg)
 		if errors.Is(err, devnet.ErrDependencySet) {

@@ -42,9 +42,6 @@ func TestDevnetFlagErrors(t *testing.T) {
 		{[]string{"--interop.minsafety", "very-safe"}, "--interop.minsafety"},
 		// Levels the checker refuses until the safety engine runs: they would refuse every
 		// interop transaction.
-		{[]string{"--interop.minsafety", "local-safe"}, "--interop.minsafety"},
-		{[]string{"--interop.minsafety", "safe"}, "--interop.minsafety"},
-		{[]string{"--interop.minsafety", "finalized"}, "--interop.minsafety"},
 		{[]string{"--interop.minsafety", "invalid"}, "--interop.minsafety"},
 		{[]string{"--interop.maxentries", "2"}, "--interop.maxentries"},
 		{[]string{"--interop.depset", filepath.Join(dir, "missing.json")}, "--interop.depset"},

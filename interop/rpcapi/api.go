@@ -48,6 +48,20 @@ type BlockRef struct {
 // Status reports the interop state of the node.
 type Status interface {
 	InteropStatus() []ChainStatus
+	// InteropSafety is every level's head per chain.
+	InteropSafety() []ChainSafety
+}
+
+// ChainSafety is one chain of interop_safety: its head at every safety level (null where
+// no block has reached the level).
+type ChainSafety struct {
+	ChainID        *hexutil.Big `json:"chainId"`
+	LocalUnsafe    *BlockRef    `json:"localUnsafe"`
+	CrossUnsafe    *BlockRef    `json:"crossUnsafe"`
+	LocalSafe      *BlockRef    `json:"localSafe"`
+	CrossSafe      *BlockRef    `json:"crossSafe"`
+	LocalFinalized *BlockRef    `json:"localFinalized"`
+	Finalized      *BlockRef    `json:"finalized"`
 }
 
 // Logs finds a log of the chain this node runs: the n-th log of transaction txHash, with
@@ -85,6 +99,13 @@ func (api *InteropAPI) CheckAccessList(ctx context.Context, entries []common.Has
 // and the index size.
 func (api *InteropAPI) Status() []ChainStatus {
 	return api.status.InteropStatus()
+}
+
+// Safety reports, per chain of the dependency set, the head at every safety level:
+// local-unsafe (indexed), cross-unsafe, local-safe and local-finalized (the consensus
+// side's labels), cross-safe and finalized.
+func (api *InteropAPI) Safety() []ChainSafety {
+	return api.status.InteropSafety()
 }
 
 // Identifier is the JSON form of an initiating message's identifier.

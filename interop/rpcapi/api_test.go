@@ -31,6 +31,7 @@ const (
 type noStatus struct{}
 
 func (noStatus) InteropStatus() []ChainStatus { return nil }
+func (noStatus) InteropSafety() []ChainSafety { return nil }
 
 // fixture serves the interop endpoint over real HTTP on 127.0.0.1, backed by indexedChecker.
 type fixture struct {

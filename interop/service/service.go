@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/logindex"
@@ -56,6 +57,7 @@ type chain struct {
 type Service struct {
 	cfg     Config
 	checker *checker.Checker
+	safety  *crosssafety.Engine
 	chains  map[uint256.Int]*chain
 	order   []uint256.Int
 
@@ -97,6 +99,9 @@ func New(cfg Config) (*Service, error) {
 		indexes[c.ID] = idx
 	}
 	s.checker = checker.New(cfg.DepSet, indexes, cfg.Checker)
+	if err := s.newSafety(); err != nil {
+		return nil, err
+	}
 	if cfg.Failsafe {
 		s.checker.SetFailsafe(true, "enabled at start-up (--interop.failsafe)")
 	}
@@ -137,6 +142,7 @@ func (s *Service) Start() error {
 	if s.started {
 		return errors.New("interop: already started")
 	}
+	s.runSafety()
 	for _, id := range s.order {
 		c := s.chains[id]
 		dc, _ := s.cfg.DepSet.Chain(&c.id)
@@ -253,6 +259,7 @@ func (s *Service) Stop() {
 		sub.Unsubscribe()
 	}
 	s.wg.Wait()
+	s.safety.Stop()
 	for _, id := range s.order {
 		if src, ok := s.chains[id].source.(interface{ Close() }); ok {
 			src.Close()

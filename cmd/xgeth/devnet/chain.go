@@ -24,12 +24,15 @@ import (
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/tracers"
+	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/miner"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/core/authority"
+	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/rpcapi"
 	"github.com/xgeth/xgeth/interop/service"
@@ -49,6 +52,9 @@ type chainSpec struct {
 	Interop     *service.Service
 	Pool        txpool.Config
 	JWTSecret   string // file with the engine/auth port's JWT secret
+	// SafeLag and FinalizedLag simulate L1: a block becomes local-safe SafeLag blocks
+	// after it is sequenced, and local-finalized FinalizedLag blocks after that.
+	SafeLag, FinalizedLag uint64
 }
 
 // Chain is one running devnet chain: an op-geth node and the sequencer that drives its
@@ -57,7 +63,12 @@ type Chain struct {
 	ID        uint64
 	Node      *node.Node
 	Eth       *eth.Ethereum
-	engine    *catalyst.ConsensusAPI
+	engine    *authority.API
+	labels    *authority.Labels
+	safety    *crosssafety.Engine
+	chainID   uint256.Int
+	safeLag   uint64
+	finLag    uint64
 	blockTime time.Duration
 	l1Time    uint64 // time of the fake L1 origin every block names
 	log       log.Logger
@@ -67,6 +78,13 @@ type Chain struct {
 	wg     sync.WaitGroup
 	paused sync.Mutex // held by Pause: the sequencer builds no block meanwhile
 	builds atomic.Uint64
+
+	faults    sync.Mutex
+	unchecked [][]byte // raw transactions the next block includes without interop checks
+	denials   chan crosssafety.Decision
+	denialSub event.Subscription
+	pending   []pendingDenial // guarded by faults
+	denied    chan struct{}   // signalled when pending grows
 }
 
 // Pause stops the sequencer after the block it is building, until Resume. Tests use it to
@@ -110,7 +128,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 		WSOrigins:        []string{"*"},
 		AuthAddr:         "127.0.0.1",
 		AuthPort:         0,
-		AuthModules:      []string{"eth", "engine", "admin", "debug"},
+		AuthModules:      []string{"eth", "engine", "admin", "debug", "devnet"},
 		JWTSecret:        spec.JWTSecret,
 		P2P:              p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},
 		Logger:           logger,
@@ -160,13 +178,24 @@ func startChain(spec chainSpec) (*Chain, error) {
 		stack.Close()
 		return nil, err
 	}
-	api := catalyst.NewConsensusAPI(backend)
+	id := uint256.NewInt(spec.ChainID)
+	safetyEngine := spec.Interop.Safety()
+	labels := authority.NewLabels(backend.BlockChain(), id, safetyEngine)
+	act, err := spec.Interop.Activation(id)
+	if err != nil {
+		stack.Close()
+		return nil, err
+	}
+	api := authority.New(catalyst.NewConsensusAPI(backend), labels, act)
+	c := &Chain{ID: spec.ChainID, Eth: backend, engine: api, labels: labels, safety: safetyEngine, chainID: *id,
+		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
+		log: logger, stop: make(chan struct{}), denials: make(chan crosssafety.Decision, 64), denied: make(chan struct{}, 1)}
 	stack.RegisterAPIs([]rpc.API{
 		{Namespace: "debug", Service: &tracingAPI{tracers.NewAPI(backend.APIBackend)}},
 		{Namespace: "engine", Service: api, Authenticated: true},
 		{Namespace: "admin", Service: failsafeReader{spec.Interop.Checker()}, Authenticated: true},
+		{Namespace: "devnet", Service: &faultAPI{c}, Authenticated: true},
 	})
-	id := uint256.NewInt(spec.ChainID)
 	src := follower.NewLocalSource(backend.BlockChain(), func(ev core.ChainHeadEvent) *types.Header { return ev.Header })
 	if err := spec.Interop.SetLocalSource(id, src); err != nil {
 		stack.Close()
@@ -184,8 +213,11 @@ func startChain(spec chainSpec) (*Chain, error) {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
 	}
-	c := &Chain{ID: spec.ChainID, Node: stack, Eth: backend, engine: api, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime, log: logger, stop: make(chan struct{})}
-	c.wg.Add(1)
+	c.Node = stack
+	c.denialSub = safetyEngine.SubscribeDecisions(c.denials)
+	labels.Start()
+	c.wg.Add(2)
+	go c.watchDenials()
 	go c.sequence()
 	return c, nil
 }
@@ -194,6 +226,8 @@ func startChain(spec chainSpec) (*Chain, error) {
 func (c *Chain) Close() error {
 	close(c.stop)
 	c.wg.Wait()
+	c.denialSub.Unsubscribe()
+	c.labels.Stop()
 	return c.Node.Close()
 }
 
@@ -212,17 +246,26 @@ func (c *Chain) sequence() {
 		if wait := time.Until(time.Unix(int64(next)-int64(bt), 0)); wait > 0 {
 			select {
 			case <-time.After(wait):
+			case <-c.denied:
 			case <-c.stop:
 				return
 			}
 		}
 		c.paused.Lock()
+		// A denied block of this chain is replaced before anything is built on it.
+		if replaced, err := c.replaceDenied(); replaced || err != nil {
+			c.paused.Unlock()
+			if err != nil {
+				c.log.Error("Failed to replace a denied block", "err", err)
+			}
+			continue
+		}
 		// A pause or rewind may have happened while waiting: build on the head as it is now.
 		if now := c.Eth.BlockChain().CurrentBlock(); now.Hash() != head.Hash() {
 			c.paused.Unlock()
 			continue
 		}
-		err := c.buildBlock(head, next)
+		err := c.buildBlock(head, next, false)
 		c.paused.Unlock()
 		if err != nil {
 			c.log.Error("Failed to sequence block", "number", head.Number.Uint64()+1, "err", err)
@@ -242,11 +285,21 @@ func (c *Chain) sequence() {
 
 var errBuild = errors.New("block building failed")
 
-func (c *Chain) buildBlock(parent *types.Header, timestamp uint64) error {
+// buildBlock sequences the block after parent at timestamp. depositsOnly builds the
+// replacement of a denied block: the same attributes with only the deposits and no pool
+// transactions (Holocene replacement).
+func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly bool) error {
 	number := parent.Number.Uint64() + 1
 	deposit, err := L1InfoDeposit(number, c.l1Time).MarshalBinary()
 	if err != nil {
 		return err
+	}
+	txs := [][]byte{deposit}
+	if !depositsOnly {
+		c.faults.Lock()
+		txs = append(txs, c.unchecked...)
+		c.unchecked = nil
+		c.faults.Unlock()
 	}
 	gasLimit := GasLimit
 	minBaseFee := uint64(0)
@@ -259,14 +312,14 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64) error {
 		SuggestedFeeRecipient: SequencerFeeVault,
 		Withdrawals:           []*types.Withdrawal{},
 		BeaconRoot:            &beaconRoot,
-		Transactions:          [][]byte{deposit},
-		NoTxPool:              false,
+		Transactions:          txs,
+		NoTxPool:              depositsOnly,
 		GasLimit:              &gasLimit,
 		EIP1559Params:         make([]byte, 8),
 		MinBaseFee:            &minBaseFee,
 	}
 	ctx := context.Background()
-	state := engine.ForkchoiceStateV1{HeadBlockHash: parent.Hash()}
+	state := c.forkchoice(parent)
 	res, err := c.engine.ForkchoiceUpdatedV3(ctx, state, attrs)
 	if err != nil {
 		return fmt.Errorf("%w: forkchoiceUpdated: %v", errBuild, err)
@@ -295,11 +348,16 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64) error {
 	if status.Status != engine.VALID {
 		return fmt.Errorf("%w: newPayload status %s: %v", errBuild, status.Status, status.ValidationError)
 	}
+	state = c.forkchoice(nil)
 	state.HeadBlockHash = env.ExecutionPayload.BlockHash
 	if _, err := c.engine.ForkchoiceUpdatedV3(ctx, state, nil); err != nil {
 		return fmt.Errorf("%w: forkchoiceUpdated to new head: %v", errBuild, err)
 	}
-	c.log.Info("Sequenced block", "number", env.ExecutionPayload.Number, "hash", env.ExecutionPayload.BlockHash,
+	msg := "Sequenced block"
+	if depositsOnly {
+		msg = "Sequenced deposits-only replacement block"
+	}
+	c.log.Info(msg, "number", env.ExecutionPayload.Number, "hash", env.ExecutionPayload.BlockHash,
 		"txs", len(env.ExecutionPayload.Transactions), "gas", env.ExecutionPayload.GasUsed)
 	return nil
 }

@@ -24,9 +24,6 @@ func TestStartConfigErrors(t *testing.T) {
 		modify func(*devnet.Config)
 		says   string
 	}{
-		{"local-safe minimum", func(c *devnet.Config) { c.MinSafety = safety.LocalSafe }, "MinSafety: local-safe"},
-		{"safe minimum", func(c *devnet.Config) { c.MinSafety = safety.Safe }, "MinSafety: safe"},
-		{"finalized minimum", func(c *devnet.Config) { c.MinSafety = safety.Finalized }, "MinSafety: finalized"},
 		{"invalid minimum", func(c *devnet.Config) { c.MinSafety = safety.Invalid }, "MinSafety: invalid"},
 		// The default devnet runs 901 and 902 with 2-second blocks from genesis (now).
 		{"own chain's block time", func(c *devnet.Config) {

@@ -50,7 +50,7 @@ type Config struct {
 	// (with DepSet, it replaces the file's "rpc" of a chain the file lists). A remote chain
 	// without timing in DepSet activates interop at its genesis block and has BlockTime.
 	Remote map[uint64]string
-	// Interop policy: minimum safety (unsafe or cross-unsafe, see CheckMinSafety) and system
+	// Interop policy: minimum safety (any ordered level, see CheckMinSafety) and system
 	// gas margin of the pool (zero values select txpool.DefaultConfig's), and the checker's
 	// cap on access-list entries (0: its default).
 	MinSafety  safety.Level
@@ -58,14 +58,24 @@ type Config struct {
 	GasMargin  uint64
 	// Failsafe starts with the interop failsafe on.
 	Failsafe bool
+	// SafeLag and FinalizedLag simulate L1 progress: a block is reported local-safe SafeLag
+	// blocks after it was sequenced, and local-finalized FinalizedLag blocks later still.
+	SafeLag, FinalizedLag uint64
 	// RemoteStartBlock / RemoteStartTime: where followers of remote chains start on an
 	// empty index (default: their genesis).
 	RemoteStartBlock, RemoteStartTime uint64
 }
 
+// Default simulated L1 lags, in blocks: safe trails latest by a few blocks, finalized a
+// few more.
+const (
+	DefaultSafeLag      = 4
+	DefaultFinalizedLag = 4
+)
+
 // DefaultConfig is the devnet `xgeth devnet` runs without flags.
 func DefaultConfig() Config {
-	return Config{ChainIDs: []uint64{901, 902}, BasePort: 9545, BlockTime: 2 * time.Second, Accounts: 10}
+	return Config{ChainIDs: []uint64{901, 902}, BasePort: 9545, BlockTime: 2 * time.Second, Accounts: 10, SafeLag: DefaultSafeLag, FinalizedLag: DefaultFinalizedLag}
 }
 
 // Devnet is a running set of chains.
@@ -139,7 +149,8 @@ func Start(cfg Config) (*Devnet, error) {
 		if cfg.GasMargin > 0 {
 			pool.GasMargin = cfg.GasMargin
 		}
-		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret})
+		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret,
+			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag})
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -173,14 +184,10 @@ func Start(cfg Config) (*Devnet, error) {
 // list that asks for more (ErrSafetyNotTracked): such a minimum would refuse every interop
 // transaction while the node looks healthy.
 func CheckMinSafety(l safety.Level) error {
-	switch l {
-	case safety.Unsafe, safety.CrossUnsafe:
-		return nil
-	case safety.LocalSafe, safety.Safe, safety.Finalized:
-		return fmt.Errorf("%s is not tracked by this node yet (only unsafe and cross-unsafe are answered until the safety engine runs)", l)
-	default:
-		return fmt.Errorf("%s is not a minimum safety level (want unsafe or cross-unsafe)", l)
+	if !l.Ordered() {
+		return fmt.Errorf("%s is not a minimum safety level (want unsafe, cross-unsafe, local-safe, safe or finalized)", l)
 	}
+	return nil
 }
 
 // ErrDependencySet: Config.DepSet or Config.Remote cannot be run as given. The wrapping

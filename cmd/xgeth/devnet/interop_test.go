@@ -312,8 +312,9 @@ func TestStockOpGethClientUsesInteropEndpoint(t *testing.T) {
 	}
 }
 
-// waitIndexed waits until the node of chain c has indexed block number of chain: a message
-// is only admitted once the node can prove it (before, it has no verdict).
+// waitIndexed waits until the node of chain c has indexed block number of chain and found
+// it cross-unsafe: the pool admits a message only from such a block (before, it has no
+// verdict).
 func waitIndexed(ctx context.Context, t *testing.T, c *devnet.Chain, chain, number uint64) {
 	t.Helper()
 	cl, err := rpc.DialContext(ctx, c.HTTPEndpoint())
@@ -322,18 +323,18 @@ func waitIndexed(ctx context.Context, t *testing.T, c *devnet.Chain, chain, numb
 	}
 	defer cl.Close()
 	for {
-		var status []rpcapi.ChainStatus
-		if err := cl.CallContext(ctx, &status, "interop_status"); err != nil {
+		var heads []rpcapi.ChainSafety
+		if err := cl.CallContext(ctx, &heads, "interop_safety"); err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range status {
-			if s.ChainID.ToInt().Uint64() == chain && s.LocalUnsafe != nil && uint64(s.LocalUnsafe.Number) >= number {
+		for _, s := range heads {
+			if s.ChainID.ToInt().Uint64() == chain && s.CrossUnsafe != nil && uint64(s.CrossUnsafe.Number) >= number {
 				return
 			}
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("chain %d block %d never indexed by chain %d's node", chain, number, c.ID)
+			t.Fatalf("chain %d block %d never cross-unsafe on chain %d's node", chain, number, c.ID)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}

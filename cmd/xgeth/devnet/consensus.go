@@ -1,0 +1,244 @@
+package devnet
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/beacon/engine"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/xgeth/xgeth/core/authority"
+	"github.com/xgeth/xgeth/interop/crosssafety"
+	"github.com/xgeth/xgeth/interop/rpcerr"
+)
+
+// The devnet's sequencer loop is a small consensus client that uses only the engine API
+// and the authority methods (core/authority), as op-node would: it reports simulated L1
+// labels (local-safe SafeLag blocks behind the head, local-finalized FinalizedLag behind
+// that) in every forkchoiceUpdated, and replaces a denied block by rewinding natively and
+// sequencing the same height with the deposits only.
+
+// forkchoice is the forkchoice state with head (nil: the current head) and the simulated
+// local labels.
+func (c *Chain) forkchoice(head *types.Header) engine.ForkchoiceStateV1 {
+	bc := c.Eth.BlockChain()
+	if head == nil {
+		head = bc.CurrentBlock()
+	}
+	st := engine.ForkchoiceStateV1{HeadBlockHash: head.Hash()}
+	n := head.Number.Uint64()
+	if n < c.safeLag {
+		return st
+	}
+	safe := n - c.safeLag
+	st.SafeBlockHash = bc.GetCanonicalHash(safe)
+	if safe >= c.finLag {
+		st.FinalizedBlockHash = bc.GetCanonicalHash(safe - c.finLag)
+	}
+	return st
+}
+
+// localSafe is the number of the simulated local-safe block.
+func (c *Chain) localSafe() (uint64, bool) {
+	n := c.Eth.BlockChain().CurrentBlock().Number.Uint64()
+	if n < c.safeLag {
+		return 0, false
+	}
+	return n - c.safeLag, true
+}
+
+// pendingDenials are this chain's denied blocks not yet replaced, by number.
+type pendingDenial struct {
+	number uint64
+	hash   common.Hash
+}
+
+// watchDenials takes every decision of the safety engine at once (the engine waits for
+// its subscribers) and keeps this chain's denials for the sequencer.
+func (c *Chain) watchDenials() {
+	defer c.wg.Done()
+	for {
+		select {
+		case d := <-c.denials:
+			if c.noteDenial(d) {
+				select {
+				case c.denied <- struct{}{}:
+				default:
+				}
+			}
+		case <-c.denialSub.Err():
+			return
+		case <-c.stop:
+			return
+		}
+	}
+}
+
+// noteDenial keeps the denials of this chain in an invalidate decision.
+func (c *Chain) noteDenial(d crosssafety.Decision) bool {
+	if d.Kind != crosssafety.Invalidate {
+		return false
+	}
+	c.faults.Lock()
+	defer c.faults.Unlock()
+	found := false
+	for _, x := range d.Denied {
+		if x.Chain == c.chainID {
+			c.pending = append(c.pending, pendingDenial{x.Block.Number, x.Block.Hash})
+			found = true
+		}
+	}
+	return found
+}
+
+// replaceDenied replaces the lowest denied block still on the canonical chain: a native
+// rewind to its parent (engine_rewindV1), then the same height built from the same
+// attributes with the deposits only. The block's user transactions go back to the pool
+// (geth re-injects them on the rewind) and its pool's filters refuse the invalid one.
+func (c *Chain) replaceDenied() (bool, error) {
+	bc := c.Eth.BlockChain()
+	c.faults.Lock()
+	slices.SortFunc(c.pending, func(a, b pendingDenial) int { return cmp.Compare(a.number, b.number) })
+	var target *pendingDenial
+	kept := c.pending[:0]
+	for i := range c.pending {
+		p := c.pending[i]
+		if bc.GetCanonicalHash(p.number) != p.hash {
+			continue // already replaced, or rewound away
+		}
+		if target == nil {
+			t := p
+			target = &t
+			continue
+		}
+		kept = append(kept, p)
+	}
+	c.pending = kept
+	c.faults.Unlock()
+	if target == nil {
+		return false, nil
+	}
+	// The engine may have denied it while the block was the head being extended: check
+	// once more through the authority, as a consensus client would.
+	if denied, err := c.engine.IsDeniedV1(hexutil.Uint64(target.number), target.hash); err != nil || !denied {
+		return false, err
+	}
+	dropped := c.userTxsFrom(target.number)
+	if _, err := c.labels.Rewind(target.hash); err != nil {
+		return false, fmt.Errorf("rewind below denied block %d: %w", target.number, err)
+	}
+	parent := bc.CurrentBlock()
+	c.log.Warn("Replacing denied block", "number", target.number, "hash", target.hash)
+	err := c.buildBlock(parent, parent.Time+c.blockSeconds(), true)
+	c.readmit(dropped)
+	return true, err
+}
+
+// userTxsFrom are the non-deposit transactions of the canonical blocks from number up.
+func (c *Chain) userTxsFrom(number uint64) []*types.Transaction {
+	bc := c.Eth.BlockChain()
+	var txs []*types.Transaction
+	for n := number; n <= bc.CurrentBlock().Number.Uint64(); n++ {
+		b := bc.GetBlockByNumber(n)
+		if b == nil {
+			break
+		}
+		for _, tx := range b.Transactions() {
+			if tx.Type() != types.DepositTxType {
+				txs = append(txs, tx)
+			}
+		}
+	}
+	return txs
+}
+
+// readmit gives the transactions of dropped blocks back to the pool, through its
+// admission checks: geth's rewind deletes the blocks before the pool can re-inject them.
+// A transaction executing an invalid message is refused there, so nothing loops.
+func (c *Chain) readmit(txs []*types.Transaction) {
+	if len(txs) == 0 {
+		return
+	}
+	for i, err := range c.Eth.TxPool().Add(txs, true) {
+		if err != nil {
+			c.log.Info("Transaction of a dropped block not re-admitted", "hash", txs[i].Hash(), "err", err)
+		}
+	}
+}
+
+func (c *Chain) blockSeconds() uint64 {
+	bt := uint64(c.blockTime.Seconds())
+	if bt == 0 {
+		bt = 1
+	}
+	return bt
+}
+
+// faultAPI is the devnet namespace (authenticated port): fault injection so that a user
+// can watch invalid blocks get denied and replaced.
+type faultAPI struct{ c *Chain }
+
+var (
+	errDepositTx      = rpcerr.InvalidParams.Derive("deposit transactions cannot be sent")
+	errBadRewindDepth = rpcerr.InvalidParams.Derive("bad rewind depth")
+)
+
+// SendUncheckedTransaction makes the chain's next block include the signed transaction
+// rawTx without any interop check (neither the pool's nor the builder's).
+func (f *faultAPI) SendUncheckedTransaction(ctx context.Context, rawTx hexutil.Bytes) (common.Hash, error) {
+	var tx types.Transaction
+	if err := tx.UnmarshalBinary(rawTx); err != nil {
+		return common.Hash{}, rpcerr.InvalidParams.Withf("transaction: %v", err)
+	}
+	if tx.Type() == types.DepositTxType {
+		return common.Hash{}, errDepositTx
+	}
+	signer := types.LatestSignerForChainID(f.c.Eth.BlockChain().Config().ChainID)
+	if _, err := types.Sender(signer, &tx); err != nil {
+		return common.Hash{}, rpcerr.InvalidParams.Withf("transaction signature: %v", err)
+	}
+	f.c.faults.Lock()
+	f.c.unchecked = append(f.c.unchecked, slices.Clone([]byte(rawTx)))
+	f.c.faults.Unlock()
+	f.c.log.Warn("Unchecked transaction queued for the next block", "hash", tx.Hash())
+	return tx.Hash(), nil
+}
+
+// RewindUnsafe drops the newest n unsafe blocks and sequences deposits-only blocks in
+// their place (sequencer equivocation): executing messages on other chains that named logs
+// of the dropped blocks become invalid. It refuses to drop a local-safe block.
+func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authority.BlockID, error) {
+	c := f.c
+	if n == 0 {
+		return nil, errBadRewindDepth.With("n must be at least 1")
+	}
+	c.Pause()
+	defer c.Resume()
+	bc := c.Eth.BlockChain()
+	head := bc.CurrentBlock()
+	number := head.Number.Uint64()
+	if uint64(n) > number {
+		return nil, errBadRewindDepth.Withf("n %d above the head %d", n, number)
+	}
+	first := number - uint64(n) + 1
+	if safe, ok := c.localSafe(); ok && first <= safe {
+		return nil, errBadRewindDepth.Withf("block %d is local-safe (local-safe head %d): only unsafe blocks can be dropped", first, safe)
+	}
+	dropped := c.userTxsFrom(first)
+	if _, err := c.labels.Rewind(bc.GetCanonicalHash(first)); err != nil {
+		return nil, err
+	}
+	for i := uint64(0); i < uint64(n); i++ {
+		parent := bc.CurrentBlock()
+		if err := c.buildBlock(parent, parent.Time+c.blockSeconds(), true); err != nil {
+			return nil, fmt.Errorf("re-sequence block %d: %w", parent.Number.Uint64()+1, err)
+		}
+	}
+	c.readmit(dropped)
+	h := bc.CurrentBlock()
+	c.log.Warn("Dropped unsafe blocks and re-sequenced them", "from", first, "count", uint64(n), "head", h.Number)
+	return &authority.BlockID{Hash: h.Hash(), Number: hexutil.Uint64(h.Number.Uint64())}, nil
+}

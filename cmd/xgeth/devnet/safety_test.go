@@ -1,0 +1,420 @@
+package devnet_test
+
+import (
+	"context"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
+	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/event"
+	"github.com/xgeth/xgeth/interop/message"
+	"github.com/xgeth/xgeth/interop/rpcapi"
+	xparams "github.com/xgeth/xgeth/params"
+)
+
+// dialAuth dials chain c's authenticated port with the devnet's JWT secret.
+func dialAuth(ctx context.Context, t *testing.T, d *devnet.Devnet, c *devnet.Chain) *rpc.Client {
+	t.Helper()
+	secret, err := node.ObtainJWTSecret(d.JWTSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := rpc.DialOptions(ctx, c.AuthEndpoint(), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// safetyOf is chain's entry of interop_safety on cl.
+func safetyOf(ctx context.Context, t *testing.T, cl *rpc.Client, chain uint64) rpcapi.ChainSafety {
+	t.Helper()
+	var heads []rpcapi.ChainSafety
+	if err := cl.CallContext(ctx, &heads, "interop_safety"); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range heads {
+		if h.ChainID.ToInt().Uint64() == chain {
+			return h
+		}
+	}
+	t.Fatalf("interop_safety has no chain %d", chain)
+	return rpcapi.ChainSafety{}
+}
+
+// watchCrossSafe records, until the test ends, every cross-safe head chain reports.
+type crossSafeWatch struct {
+	mu   sync.Mutex
+	seen map[uint64]map[common.Hash]bool
+}
+
+func watchCrossSafe(ctx context.Context, t *testing.T, url string, chain uint64) *crossSafeWatch {
+	cl, err := rpc.DialContext(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &crossSafeWatch{seen: map[uint64]map[common.Hash]bool{}}
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	t.Cleanup(func() { close(done); <-stopped; cl.Close() })
+	go func() {
+		defer close(stopped)
+		for {
+			var heads []rpcapi.ChainSafety
+			if err := cl.CallContext(ctx, &heads, "interop_safety"); err == nil {
+				for _, h := range heads {
+					if h.ChainID.ToInt().Uint64() == chain && h.CrossSafe != nil {
+						w.mu.Lock()
+						n := uint64(h.CrossSafe.Number)
+						if w.seen[n] == nil {
+							w.seen[n] = map[common.Hash]bool{}
+						}
+						w.seen[n][h.CrossSafe.Hash] = true
+						w.mu.Unlock()
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}()
+	return w
+}
+
+func (w *crossSafeWatch) reported(number uint64, hash common.Hash) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.seen[number][hash]
+}
+
+// A transaction executing a message that does not exist, slipped into a block of 902
+// without interop checks, gets that block denied and replaced by a deposits-only block at
+// the same height; a plain transaction of the replaced block is included again later; the
+// invalid block is never reported cross-safe; the chain goes on and safe advances.
+func TestInvalidBlockDeniedAndReplaced(t *testing.T) {
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
+	dst := clients[1]
+	auth := dialAuth(ctx, t, d, d.Chains[1])
+	watch := watchCrossSafe(ctx, t, d.Chains[1].HTTPEndpoint(), 902)
+	waitBlocks(ctx, t, dst, 2)
+
+	// A message of chain 901 that no block has: block 1, log 7, an invented payload.
+	head, err := clients[0].HeaderByNumber(ctx, big.NewInt(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bogus := message.Message{Identifier: message.Identifier{Origin: common.Address{0xba, 0xd}, BlockNumber: 1, LogIndex: 7, Timestamp: head.Time, ChainID: *uint256.NewInt(901)},
+		MsgHash: crypto.Keccak256Hash([]byte("never emitted"))}
+	inbox := xparams.CrossL2InboxAddress
+	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&bogus.Identifier, bogus.MsgHash)})
+	invalidTx := signTx(ctx, t, dst, d.Accounts[0], &inbox, event.EncodeValidateMessage(&bogus), al, 200_000)
+	to := d.Accounts[5].Address
+	plainTx := signTx(ctx, t, dst, d.Accounts[1], &to, nil, nil, 21_000)
+	// The pool refuses the invalid one, as it should...
+	if err := dst.SendTransaction(ctx, invalidTx); err == nil || !strings.Contains(err.Error(), "filtered") {
+		t.Fatalf("the pool admitted a transaction executing a message that does not exist: %v", err)
+	}
+	// ...so both go in unchecked, into the same block.
+	for _, tx := range []*types.Transaction{invalidTx, plainTx} {
+		raw, _ := tx.MarshalBinary()
+		var h common.Hash
+		if err := auth.CallContext(ctx, &h, "devnet_sendUncheckedTransaction", hexutil.Bytes(raw)); err != nil || h != tx.Hash() {
+			t.Fatalf("devnet_sendUncheckedTransaction: %s, %v", h, err)
+		}
+	}
+	r := waitReceipt(ctx, t, dst, invalidTx.Hash())
+	if r.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("the unchecked transaction reverted: the block would not execute the message")
+	}
+	bad := r.BlockNumber.Uint64()
+	badHash := r.BlockHash
+	pr := waitReceipt(ctx, t, dst, plainTx.Hash())
+	if pr.BlockHash != badHash {
+		t.Fatalf("the plain transaction landed in block %d, not with the invalid one in %d", pr.BlockNumber, bad)
+	}
+
+	// Denied, then replaced at the same height by a block with the deposit only.
+	var replacement *types.Block
+	for replacement == nil {
+		b, err := dst.BlockByNumber(ctx, new(big.Int).SetUint64(bad))
+		if err == nil && b.Hash() != badHash {
+			replacement = b
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("block with the invalid message never replaced")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if n := len(replacement.Transactions()); n != 1 || replacement.Transactions()[0].Type() != types.DepositTxType {
+		t.Fatalf("replacement block %d has %d transactions, want the deposit only", bad, n)
+	}
+	var denied bool
+	if err := auth.CallContext(ctx, &denied, "engine_isDeniedV1", hexutil.Uint64(bad), badHash); err != nil || !denied {
+		t.Fatalf("engine_isDeniedV1 of the invalid block: %v, %v", denied, err)
+	}
+	if err := auth.CallContext(ctx, &denied, "engine_isDeniedV1", hexutil.Uint64(bad), replacement.Hash()); err != nil || denied {
+		t.Fatalf("engine_isDeniedV1 of the replacement: %v, %v", denied, err)
+	}
+	var maxDenied *hexutil.Uint64
+	if err := auth.CallContext(ctx, &maxDenied, "engine_maxDeniedHeightV1"); err != nil || maxDenied == nil || uint64(*maxDenied) != bad {
+		t.Fatalf("engine_maxDeniedHeightV1: %v, %v", maxDenied, err)
+	}
+
+	// The plain transaction goes back to the pool and into a later block; the invalid one
+	// is refused on re-admission and never comes back.
+	for {
+		pr, err := dst.TransactionReceipt(ctx, plainTx.Hash())
+		if err == nil && pr.BlockNumber.Uint64() > bad {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the plain transaction of the replaced block was never included again")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	// The chain goes on and its safe head passes the replaced height.
+	for {
+		sf := safetyOf(ctx, t, mustDial(ctx, t, d.Chains[1].HTTPEndpoint()), 902)
+		if sf.CrossSafe != nil && uint64(sf.CrossSafe.Number) > bad+1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("cross-safe never passed the replaced height")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if _, err := dst.TransactionReceipt(ctx, invalidTx.Hash()); err == nil {
+		t.Fatal("the invalid transaction is in a canonical block again")
+	}
+	if watch.reported(bad, badHash) {
+		t.Fatal("interop_safety reported the invalid block as cross-safe")
+	}
+	safe, err := dst.HeaderByNumber(ctx, big.NewInt(int64(rpc.SafeBlockNumber)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if canon, _ := dst.HeaderByNumber(ctx, safe.Number); canon.Hash() != safe.Hash() || safe.Number.Uint64() <= bad {
+		t.Fatalf("eth safe block %d (%s) not canonical past the replacement", safe.Number, safe.Hash())
+	}
+}
+
+func mustDial(ctx context.Context, t *testing.T, url string) *rpc.Client {
+	t.Helper()
+	cl, err := rpc.DialContext(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+func waitReceipt(ctx context.Context, t *testing.T, c *ethclient.Client, hash common.Hash) *types.Receipt {
+	t.Helper()
+	for {
+		r, err := c.TransactionReceipt(ctx, hash)
+		if err == nil {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no receipt for %s", hash)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// On both chains every level advances; cross-safe never passes local-safe, eth "safe" and
+// "finalized" follow the cross heads and never pass "latest".
+func TestSafetyLevelsAdvance(t *testing.T) {
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
+	waitBlocks(ctx, t, clients[0], devnet.DefaultSafeLag+devnet.DefaultFinalizedLag+3)
+	for i, c := range d.Chains {
+		cl := mustDial(ctx, t, c.HTTPEndpoint())
+		sf := safetyOf(ctx, t, cl, c.ID)
+		for name, h := range map[string]*rpcapi.BlockRef{"crossUnsafe": sf.CrossUnsafe, "localSafe": sf.LocalSafe, "crossSafe": sf.CrossSafe, "localFinalized": sf.LocalFinalized, "finalized": sf.Finalized} {
+			if h == nil || h.Number == 0 {
+				t.Fatalf("chain %d: %s has not advanced: %+v", c.ID, name, sf)
+			}
+		}
+		if sf.CrossSafe.Number > sf.LocalSafe.Number || sf.Finalized.Number > sf.CrossSafe.Number || sf.CrossUnsafe.Number > sf.LocalUnsafe.Number {
+			t.Fatalf("chain %d: levels out of order: %+v", c.ID, sf)
+		}
+		latest, _ := clients[i].HeaderByNumber(ctx, nil)
+		safe, err := clients[i].HeaderByNumber(ctx, big.NewInt(int64(rpc.SafeBlockNumber)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fin, err := clients[i].HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if safe.Number.Cmp(latest.Number) > 0 || fin.Number.Cmp(safe.Number) > 0 || safe.Number.Uint64() == 0 {
+			t.Fatalf("chain %d: latest %d, safe %d, finalized %d", c.ID, latest.Number, safe.Number, fin.Number)
+		}
+		if safe.Number.Uint64()+devnet.DefaultSafeLag > latest.Number.Uint64()+2 {
+			t.Logf("chain %d: safe %d latest %d", c.ID, safe.Number, latest.Number)
+		}
+	}
+}
+
+// Sequencer equivocation: 901 drops the unsafe block whose log a 902 block executed and
+// re-sequences that height without it; the 902 block is then invalid, denied and replaced.
+func TestEquivocationInvalidatesDependentBlock(t *testing.T) {
+	cfg := devnet.DefaultConfig()
+	cfg.SafeLag = 40 // keep the blocks involved unsafe for the whole test
+	d, ctx, clients := startDevnet(t, cfg, httpURL)
+	src, dst := clients[0], clients[1]
+	auth901 := dialAuth(ctx, t, d, d.Chains[0])
+	auth902 := dialAuth(ctx, t, d, d.Chains[1])
+
+	emitter := deployEmitter(ctx, t, src, d.Accounts[0])
+	msg, r := emit(ctx, t, src, d.Accounts[0], emitter, 901, "equivocate")
+	waitIndexed(ctx, t, d.Chains[1], 901, r.BlockNumber.Uint64())
+	inbox := xparams.CrossL2InboxAddress
+	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)})
+	exec := sendTx(ctx, t, dst, d.Accounts[2], &inbox, event.EncodeValidateMessage(&msg), al, 200_000)
+	if exec.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("executing transaction reverted")
+	}
+	execBlock, execHash := exec.BlockNumber.Uint64(), exec.BlockHash
+
+	// 901 drops everything from the emitting block up and re-sequences those heights.
+	head, err := src.BlockNumber(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := head - r.BlockNumber.Uint64() + 1
+	var newHead map[string]any
+	if err := auth901.CallContext(ctx, &newHead, "devnet_rewindUnsafe", hexutil.Uint64(n)); err != nil {
+		t.Fatalf("devnet_rewindUnsafe(%d): %v", n, err)
+	}
+	if b, err := src.BlockByNumber(ctx, r.BlockNumber); err != nil || b.Hash() == r.BlockHash || len(b.Transactions()) != 1 {
+		t.Fatalf("901 block %d not re-sequenced deposits-only: %v", r.BlockNumber, err)
+	}
+	// 902's block that executed the dropped log is denied and replaced.
+	for {
+		b, err := dst.BlockByNumber(ctx, exec.BlockNumber)
+		if err == nil && b.Hash() != execHash {
+			if len(b.Transactions()) != 1 {
+				t.Fatalf("replacement of 902 block %d has %d transactions", execBlock, len(b.Transactions()))
+			}
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the 902 block executing the dropped log was never replaced")
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	var denied bool
+	if err := auth902.CallContext(ctx, &denied, "engine_isDeniedV1", hexutil.Uint64(execBlock), execHash); err != nil || !denied {
+		t.Fatalf("engine_isDeniedV1: %v %v", denied, err)
+	}
+}
+
+// Malformed engine_*V1 and devnet_* parameters, rewinds below finalized and unknown hashes
+// each get a clear error and change nothing.
+func TestAuthorityBadInput(t *testing.T) {
+	cfg := devnet.DefaultConfig()
+	cfg.SafeLag, cfg.FinalizedLag = 2, 1
+	d, ctx, clients := startDevnet(t, cfg, httpURL)
+	c := clients[0]
+	auth := dialAuth(ctx, t, d, d.Chains[0])
+	waitBlocks(ctx, t, c, 5)
+	var fin *types.Header
+	for fin == nil || fin.Number.Uint64() < 1 {
+		h, err := c.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
+		if err == nil {
+			fin = h
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	genesis, _ := c.HeaderByNumber(ctx, big.NewInt(0))
+
+	deposit := types.NewTx(&types.DepositTx{From: d.Accounts[0].Address, Gas: 21_000})
+	depositRaw, _ := deposit.MarshalBinary()
+	unsigned := types.NewTx(&types.DynamicFeeTx{ChainID: big.NewInt(901), Gas: 21_000, GasFeeCap: big.NewInt(1)})
+	unsignedRaw, _ := unsigned.MarshalBinary()
+
+	cases := []struct {
+		method string
+		params []any
+		says   string
+	}{
+		{"engine_rewindV1", []any{"0x1234"}, "hex string"},
+		{"engine_rewindV1", []any{}, "missing value"},
+		{"engine_rewindV1", []any{common.Hash{0xde, 0xad}}, "unknown block"},
+		{"engine_rewindV1", []any{genesis.Hash()}, "genesis"},
+		{"engine_rewindV1", []any{fin.Hash()}, "finalized"},
+		{"engine_isDeniedV1", []any{"ten", common.Hash{}}, "hex"},
+		{"engine_isDeniedV1", []any{hexutil.Uint64(1)}, "missing value"},
+		{"engine_isDeniedV1", []any{hexutil.Uint64(1), "0x12"}, "hex string"},
+		{"devnet_rewindUnsafe", []any{hexutil.Uint64(0)}, "at least 1"},
+		{"devnet_rewindUnsafe", []any{hexutil.Uint64(1 << 40)}, "above the head"},
+		{"devnet_rewindUnsafe", []any{hexutil.Uint64(4)}, "local-safe"},
+		{"devnet_rewindUnsafe", []any{"many"}, "hex"},
+		{"devnet_sendUncheckedTransaction", []any{"0x00"}, "transaction"},
+		{"devnet_sendUncheckedTransaction", []any{hexutil.Bytes(depositRaw)}, "deposit"},
+		{"devnet_sendUncheckedTransaction", []any{hexutil.Bytes(unsignedRaw)}, "signature"},
+	}
+	before, _ := c.HeaderByNumber(ctx, fin.Number)
+	for _, tc := range cases {
+		var out any
+		err := auth.CallContext(ctx, &out, tc.method, tc.params...)
+		if err == nil {
+			t.Errorf("%s%v: accepted (%v)", tc.method, tc.params, out)
+			continue
+		}
+		if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(tc.says)) {
+			t.Errorf("%s%v: error %q does not say %q", tc.method, tc.params, err, tc.says)
+		}
+	}
+	// Nothing moved back: the finalized block is still canonical and the chain grows.
+	if now, _ := c.HeaderByNumber(ctx, fin.Number); now.Hash() != before.Hash() {
+		t.Fatal("a refused call rewound the chain")
+	}
+	waitBlocks(ctx, t, c, 1)
+	// The authority methods are not on the public port.
+	pub := mustDial(ctx, t, d.Chains[0].HTTPEndpoint())
+	for _, m := range []string{"engine_rewindV1", "engine_isDeniedV1", "devnet_rewindUnsafe", "devnet_sendUncheckedTransaction", "engine_fullyVerifiedL2HeadV1"} {
+		var out any
+		if err := pub.CallContext(ctx, &out, m); err == nil || !strings.Contains(err.Error(), "does not exist") {
+			t.Errorf("%s on the public port: %v", m, err)
+		}
+	}
+	// The verifier heads are answered on the authenticated port.
+	var vh struct {
+		Block struct {
+			Hash   common.Hash    `json:"hash"`
+			Number hexutil.Uint64 `json:"number"`
+		} `json:"block"`
+		Timestamp hexutil.Uint64 `json:"timestamp"`
+		Source    string         `json:"source"`
+	}
+	if err := auth.CallContext(ctx, &vh, "engine_fullyVerifiedL2HeadV1"); err != nil || vh.Source != "verified" || vh.Block.Number == 0 {
+		t.Fatalf("engine_fullyVerifiedL2HeadV1: %+v, %v", vh, err)
+	}
+	if err := auth.CallContext(ctx, &vh, "engine_finalizedL2HeadV1"); err != nil || vh.Source != "verified" {
+		t.Fatalf("engine_finalizedL2HeadV1: %+v, %v", vh, err)
+	}
+}

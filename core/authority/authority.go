@@ -1,0 +1,353 @@
+// Package authority sits between a chain's consensus client and op-geth's engine API. It
+// records the safe and finalized labels of every engine_forkchoiceUpdated (what the
+// consensus client derived from L1: local-safe and local-finalized) as inputs of the
+// cross-chain safety engine, forwards the call with the cross-safe and finalized heads in
+// their place, keeps the chain's safe and finalized blocks on those heads as the engine
+// decides, and serves the methods through which a consensus client learns the engine's
+// verdicts (engine_fullyVerifiedL2HeadV1, engine_finalizedL2HeadV1, engine_isDeniedV1,
+// engine_maxDeniedHeightV1) and rewinds the chain natively (engine_rewindV1).
+//
+// It decides nothing: verdicts are the safety engine's (interop/crosssafety). It is served
+// only on the authenticated port, as the engine API is.
+package authority
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/beacon/engine"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth/catalyst"
+	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/crosssafety"
+	"github.com/xgeth/xgeth/interop/logindex"
+	"github.com/xgeth/xgeth/interop/rpcerr"
+	"github.com/xgeth/xgeth/interop/rules"
+	"github.com/xgeth/xgeth/interop/safety"
+)
+
+// Errors of the authority methods. They carry JSON-RPC codes (invalid params for bad
+// requests); a refused rewind changes nothing.
+var (
+	ErrUnknownBlock   = rpcerr.InvalidParams.Derive("unknown block")
+	ErrNotCanonical   = rpcerr.InvalidParams.Derive("block is not canonical")
+	ErrRewindGenesis  = rpcerr.InvalidParams.Derive("cannot rewind below genesis")
+	ErrBelowFinalized = rpcerr.InvalidParams.Derive("rewind below the finalized block refused")
+)
+
+// Source of a VerifierHead, as op-node's SuperAuthority names them.
+const (
+	SourcePreActivation = "pre-activation"
+	SourceAnchor        = "anchor"
+	SourceVerified      = "verified"
+)
+
+// BlockID names a block.
+type BlockID struct {
+	Hash   common.Hash    `json:"hash"`
+	Number hexutil.Uint64 `json:"number"`
+}
+
+// VerifierHead is what engine_fullyVerifiedL2HeadV1 and engine_finalizedL2HeadV1 answer.
+// With source "pre-activation" the block is zero and the caller uses its own local-safe
+// head; with "anchor" the block is zero and Timestamp is the last time before interop
+// (activation − 1, at least genesis): the caller takes its canonical block at that time,
+// capped at its local-safe; with "verified" the block is the verified tip.
+type VerifierHead struct {
+	Block     BlockID        `json:"block"`
+	Timestamp hexutil.Uint64 `json:"timestamp"`
+	Source    string         `json:"source"`
+}
+
+// API is the engine API of one chain with the safety engine in the loop. Its exported
+// methods are served under "engine" (op-geth's catalyst API is embedded: every engine_*
+// method is there, forkchoiceUpdated intercepted); it has no other exported method, since
+// every one would become an RPC method.
+type API struct {
+	*catalyst.ConsensusAPI
+	labels  *Labels
+	act     rules.Activation
+	genesis uint64
+}
+
+// New wraps api (the chain's catalyst engine API); labels keeps the chain's safe and
+// finalized blocks on the safety engine's heads; act is the chain's interop activation.
+func New(api *catalyst.ConsensusAPI, labels *Labels, act rules.Activation) *API {
+	a := &API{ConsensusAPI: api, labels: labels, act: act}
+	if g := labels.chain.Genesis(); g != nil {
+		a.genesis = g.Time()
+	}
+	return a
+}
+
+// Labels keeps a chain's safe and finalized blocks on the safety engine's cross-safe and
+// finalized heads, as the engine decides.
+type Labels struct {
+	chain  *core.BlockChain
+	id     uint256.Int
+	safety *crosssafety.Engine
+	log    log.Logger
+
+	mu   sync.Mutex // serialises rewinds and label updates
+	sub  event.Subscription
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+// NewLabels makes the label keeper of chain id.
+func NewLabels(chain *core.BlockChain, id *uint256.Int, safetyEngine *crosssafety.Engine) *Labels {
+	return &Labels{chain: chain, id: *id, safety: safetyEngine, log: log.New("chain", id.Dec())}
+}
+
+// Start follows the engine's decisions until Stop.
+func (l *Labels) Start() {
+	ch := make(chan crosssafety.Decision, 64)
+	l.sub = l.safety.SubscribeDecisions(ch)
+	l.quit = make(chan struct{})
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for {
+			select {
+			case d := <-ch:
+				if d.Kind != crosssafety.Invalidate && l.touches(&d) {
+					l.sync()
+				}
+			case <-l.sub.Err():
+				return
+			case <-l.quit:
+				return
+			}
+		}
+	}()
+	l.sync()
+}
+
+// Stop stops following the engine's decisions.
+func (l *Labels) Stop() {
+	if l.quit == nil {
+		return
+	}
+	close(l.quit)
+	l.sub.Unsubscribe()
+	l.wg.Wait()
+	l.quit = nil
+}
+
+func (l *Labels) touches(d *crosssafety.Decision) bool {
+	for _, h := range d.Heads {
+		if h.Chain == l.id {
+			return true
+		}
+	}
+	return false
+}
+
+// sync sets the chain's safe and finalized blocks to the engine's cross-safe and
+// finalized heads when they are canonical, never above the consensus client's labels (the
+// engine never puts them there).
+func (l *Labels) sync() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.syncLocked()
+}
+
+func (l *Labels) syncLocked() {
+	if h := l.canonicalHead(safety.Safe); h != nil {
+		if cur := l.chain.CurrentSafeBlock(); cur == nil || cur.Hash() != h.Hash() {
+			l.chain.SetSafe(h)
+		}
+	}
+	if h := l.canonicalHead(safety.Finalized); h != nil {
+		if cur := l.chain.CurrentFinalBlock(); cur == nil || cur.Hash() != h.Hash() {
+			l.chain.SetFinalized(h)
+		}
+	}
+}
+
+// canonicalHead is the header of the engine's head at level when it is on the chain's
+// canonical chain at or below the chain's head.
+func (l *Labels) canonicalHead(level safety.Level) *types.Header {
+	ref, ok, err := l.safety.Head(&l.id, level)
+	if err != nil || !ok {
+		return nil
+	}
+	head := l.chain.CurrentBlock()
+	if head == nil || ref.Number > head.Number.Uint64() || l.chain.GetCanonicalHash(ref.Number) != ref.Hash {
+		return nil
+	}
+	return l.chain.GetHeaderByHash(ref.Hash)
+}
+
+// record gives the consensus client's labels to the safety engine.
+func (a *API) record(update engine.ForkchoiceStateV1) {
+	l := a.labels
+	if h := a.header(update.SafeBlockHash); h != nil {
+		l.safety.SetLocalSafe(&l.id, refOf(h))
+	}
+	if h := a.header(update.FinalizedBlockHash); h != nil {
+		l.safety.SetLocalFinalized(&l.id, refOf(h))
+	}
+}
+
+func (a *API) header(hash common.Hash) *types.Header {
+	if hash == (common.Hash{}) {
+		return nil
+	}
+	return a.labels.chain.GetHeaderByHash(hash)
+}
+
+func refOf(h *types.Header) logindex.BlockRef {
+	return logindex.BlockRef{Number: h.Number.Uint64(), Hash: h.Hash(), ParentHash: h.ParentHash, Timestamp: h.Time}
+}
+
+// crossLabels replaces the labels of update with the engine's heads: the lower of the
+// consensus client's label and the engine's head, when that block is canonical; a zero
+// hash (leave the label as it is) otherwise.
+func (a *API) crossLabels(update engine.ForkchoiceStateV1) engine.ForkchoiceStateV1 {
+	update.SafeBlockHash = a.crossLabel(update.SafeBlockHash, safety.Safe)
+	update.FinalizedBlockHash = a.crossLabel(update.FinalizedBlockHash, safety.Finalized)
+	return update
+}
+
+func (a *API) crossLabel(local common.Hash, level safety.Level) common.Hash {
+	if local == (common.Hash{}) {
+		return local
+	}
+	lh := a.header(local)
+	if lh == nil {
+		return common.Hash{} // unknown to us: catalyst would refuse it
+	}
+	l := a.labels
+	ref, ok, err := l.safety.Head(&l.id, level)
+	if err != nil || !ok {
+		return common.Hash{}
+	}
+	if ref.Number >= lh.Number.Uint64() {
+		return local
+	}
+	if l.chain.GetCanonicalHash(ref.Number) != ref.Hash {
+		return common.Hash{}
+	}
+	return ref.Hash
+}
+
+// ForkchoiceUpdatedV1 records the labels and forwards with the cross labels.
+func (a *API) ForkchoiceUpdatedV1(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	a.record(update)
+	return a.ConsensusAPI.ForkchoiceUpdatedV1(ctx, a.crossLabels(update), attrs)
+}
+
+// ForkchoiceUpdatedV2 records the labels and forwards with the cross labels.
+func (a *API) ForkchoiceUpdatedV2(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	a.record(update)
+	return a.ConsensusAPI.ForkchoiceUpdatedV2(ctx, a.crossLabels(update), attrs)
+}
+
+// ForkchoiceUpdatedV3 records the labels and forwards with the cross labels.
+func (a *API) ForkchoiceUpdatedV3(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	a.record(update)
+	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, a.crossLabels(update), attrs)
+}
+
+// ForkchoiceUpdatedV4 records the labels and forwards with the cross labels.
+func (a *API) ForkchoiceUpdatedV4(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes, custody *types.CustodyBitmap) (engine.ForkChoiceResponse, error) {
+	a.record(update)
+	return a.ConsensusAPI.ForkchoiceUpdatedV4(ctx, a.crossLabels(update), attrs, custody)
+}
+
+// FullyVerifiedL2HeadV1 is the newest block of this chain verified across chains
+// (cross-safe), as op-node's SuperAuthority.FullyVerifiedL2Head.
+func (a *API) FullyVerifiedL2HeadV1() (*VerifierHead, error) {
+	return a.verifierHead(safety.Safe)
+}
+
+// FinalizedL2HeadV1 is the newest finalized block of this chain (cross-safe and derived
+// from finalized L1 data), as SuperAuthority.FinalizedL2Head.
+func (a *API) FinalizedL2HeadV1() (*VerifierHead, error) {
+	return a.verifierHead(safety.Finalized)
+}
+
+func (a *API) verifierHead(level safety.Level) (*VerifierHead, error) {
+	l := a.labels
+	ref, ok, err := l.safety.Head(&l.id, level)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return &VerifierHead{Block: BlockID{Hash: ref.Hash, Number: hexutil.Uint64(ref.Number)}, Timestamp: hexutil.Uint64(ref.Timestamp), Source: SourceVerified}, nil
+	}
+	// Nothing verified yet: before interop there is nothing to verify (the caller keeps
+	// its own label); after it, the anchor is the last moment before activation.
+	local, lok, _ := l.safety.Head(&l.id, safety.LocalSafe)
+	if !lok || local.Timestamp < a.act.Time {
+		return &VerifierHead{Source: SourcePreActivation}, nil
+	}
+	anchor := a.genesis
+	if a.act.Time > 0 && a.act.Time-1 > anchor {
+		anchor = a.act.Time - 1
+	}
+	return &VerifierHead{Timestamp: hexutil.Uint64(anchor), Source: SourceAnchor}, nil
+}
+
+// IsDeniedV1 reports whether the block (number, hash) of this chain is denied: it executes
+// an invalid message and is to be replaced.
+func (a *API) IsDeniedV1(number hexutil.Uint64, hash common.Hash) (bool, error) {
+	return a.labels.safety.IsDenied(&a.labels.id, uint64(number), hash)
+}
+
+// MaxDeniedHeightV1 is the highest denied block number of this chain, null when none.
+func (a *API) MaxDeniedHeightV1() (*hexutil.Uint64, error) {
+	n, ok, err := a.labels.safety.MaxDeniedHeight(&a.labels.id)
+	if err != nil || !ok {
+		return nil, err
+	}
+	h := hexutil.Uint64(n)
+	return &h, nil
+}
+
+// RewindV1 rewinds the chain natively to the parent of the canonical block hash: head,
+// safe and finalized move consistently (safe and finalized never above the new head), no
+// synthetic block is needed, and a rewind below the finalized block is refused. The
+// consensus client then builds the replacement of that height.
+func (a *API) RewindV1(hash common.Hash) (*BlockID, error) {
+	return a.labels.Rewind(hash)
+}
+
+// Rewind is engine_rewindV1 (see there), for in-process consensus clients.
+func (l *Labels) Rewind(hash common.Hash) (*BlockID, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.chain.GetHeaderByHash(hash)
+	if h == nil {
+		return nil, ErrUnknownBlock.Withf("%s", hash.Hex())
+	}
+	number := h.Number.Uint64()
+	if l.chain.GetCanonicalHash(number) != hash {
+		return nil, ErrNotCanonical.Withf("block %d %s", number, hash.Hex())
+	}
+	if number == 0 {
+		return nil, ErrRewindGenesis
+	}
+	if fin := l.chain.CurrentFinalBlock(); fin != nil && number <= fin.Number.Uint64() {
+		return nil, ErrBelowFinalized.Withf("block %d is at or below the finalized block %d", number, fin.Number.Uint64())
+	}
+	if err := l.chain.SetHead(number - 1); err != nil {
+		return nil, fmt.Errorf("rewind to %d: %w", number-1, err)
+	}
+	parent := l.chain.CurrentBlock()
+	if parent == nil || parent.Number.Uint64() != number-1 {
+		return nil, errors.New("rewind did not reach the parent block")
+	}
+	// geth clears a safe block above the new head: put back the highest valid one.
+	l.syncLocked()
+	l.log.Warn("Rewound chain natively", "to", number-1, "from", number, "hash", hash)
+	return &BlockID{Hash: parent.Hash(), Number: hexutil.Uint64(number - 1)}, nil
+}
