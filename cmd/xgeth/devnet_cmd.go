@@ -70,6 +70,10 @@ var (
 		Usage: "Simulated L1: a local-safe block becomes local-finalized this many blocks later",
 		Value: devnet.DefaultFinalizedLag,
 	}
+	devnetReplaceDelayFlag = &cli.DurationFlag{
+		Name:  "devnet.replacedelay",
+		Usage: "How long a denied block stays canonical before the sequencer replaces it (to watch it happen)",
+	}
 	interopFailsafeFlag = &cli.BoolFlag{
 		Name:  "interop.failsafe",
 		Usage: "Start with the interop failsafe on: interop transactions are refused and excluded from blocks",
@@ -97,7 +101,7 @@ var devnetCommand = &cli.Command{
 genesis, native interop predeploys, each other in their dependency sets, and accounts 0-9 of
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	Flags: []cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
-		devnetSafeLagFlag, devnetFinalizedLagFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
+		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
 	Action: func(ctx *cli.Context) error {
 		n := ctx.Int(devnetChainsFlag.Name)
 		if n < 1 || n > 64 {
@@ -125,6 +129,9 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.BlockTime = ctx.Duration(devnetBlockTimeFlag.Name)
 		cfg.DataDir = ctx.String(dataDirFlag.Name)
 		cfg.SafeLag, cfg.FinalizedLag = ctx.Uint64(devnetSafeLagFlag.Name), ctx.Uint64(devnetFinalizedLagFlag.Name)
+		if cfg.ReplaceDelay = ctx.Duration(devnetReplaceDelayFlag.Name); cfg.ReplaceDelay < 0 {
+			return fmt.Errorf("--%s must not be negative", devnetReplaceDelayFlag.Name)
+		}
 
 		d, err := devnet.Start(cfg)
 		if errors.Is(err, devnet.ErrDependencySet) {

@@ -55,6 +55,8 @@ type chainSpec struct {
 	// SafeLag and FinalizedLag simulate L1: a block becomes local-safe SafeLag blocks
 	// after it is sequenced, and local-finalized FinalizedLag blocks after that.
 	SafeLag, FinalizedLag uint64
+	// ReplaceDelay is how long a denied block stays before it is replaced.
+	ReplaceDelay time.Duration
 }
 
 // Chain is one running devnet chain: an op-geth node and the sequencer that drives its
@@ -69,6 +71,8 @@ type Chain struct {
 	chainID   uint256.Int
 	safeLag   uint64
 	finLag    uint64
+	// replaceDelay: a denied block stays canonical this long before it is replaced.
+	replaceDelay time.Duration
 	blockTime time.Duration
 	l1Time    uint64 // time of the fake L1 origin every block names
 	log       log.Logger
@@ -188,7 +192,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 	}
 	api := authority.New(catalyst.NewConsensusAPI(backend), labels, act)
 	c := &Chain{ID: spec.ChainID, Eth: backend, engine: api, labels: labels, safety: safetyEngine, chainID: *id,
-		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
+		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, replaceDelay: spec.ReplaceDelay, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
 		log: logger, stop: make(chan struct{}), denials: make(chan crosssafety.Decision, 64), denied: make(chan struct{}, 1)}
 	stack.RegisterAPIs([]rpc.API{
 		{Namespace: "debug", Service: &tracingAPI{tracers.NewAPI(backend.APIBackend)}},

@@ -2,6 +2,7 @@ package devnet
 
 import (
 	"cmp"
+	"time"
 	"context"
 	"fmt"
 	"slices"
@@ -54,6 +55,7 @@ func (c *Chain) localSafe() (uint64, bool) {
 type pendingDenial struct {
 	number uint64
 	hash   common.Hash
+	at     time.Time // when the denial was heard of
 }
 
 // watchDenials takes every decision of the safety engine at once (the engine waits for
@@ -87,7 +89,7 @@ func (c *Chain) noteDenial(d crosssafety.Decision) bool {
 	found := false
 	for _, x := range d.Denied {
 		if x.Chain == c.chainID {
-			c.pending = append(c.pending, pendingDenial{x.Block.Number, x.Block.Hash})
+			c.pending = append(c.pending, pendingDenial{x.Block.Number, x.Block.Hash, time.Now()})
 			found = true
 		}
 	}
@@ -109,7 +111,7 @@ func (c *Chain) replaceDenied() (bool, error) {
 		if bc.GetCanonicalHash(p.number) != p.hash {
 			continue // already replaced, or rewound away
 		}
-		if target == nil {
+		if target == nil && time.Since(p.at) >= c.replaceDelay {
 			t := p
 			target = &t
 			continue

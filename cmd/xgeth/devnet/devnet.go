@@ -61,6 +61,9 @@ type Config struct {
 	// SafeLag and FinalizedLag simulate L1 progress: a block is reported local-safe SafeLag
 	// blocks after it was sequenced, and local-finalized FinalizedLag blocks later still.
 	SafeLag, FinalizedLag uint64
+	// ReplaceDelay keeps a denied block canonical this long before the sequencer replaces it
+	// (0: at once), so that it can be watched.
+	ReplaceDelay time.Duration
 	// RemoteStartBlock / RemoteStartTime: where followers of remote chains start on an
 	// empty index (default: their genesis).
 	RemoteStartBlock, RemoteStartTime uint64
@@ -150,7 +153,7 @@ func Start(cfg Config) (*Devnet, error) {
 			pool.GasMargin = cfg.GasMargin
 		}
 		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret,
-			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag})
+			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag, ReplaceDelay: cfg.ReplaceDelay})
 		if err != nil {
 			d.Close()
 			return nil, err

@@ -419,3 +419,86 @@ func TestAuthorityBadInput(t *testing.T) {
 		t.Fatalf("engine_finalizedL2HeadV1: %+v, %v", vh, err)
 	}
 }
+
+// A second xgeth that follows a chain over JSON-RPC adopts the deposits-only replacement of
+// a denied block: the log of the replaced block is known to it before, and gone after.
+func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
+	cfgA := devnet.DefaultConfig()
+	cfgA.ChainIDs, cfgA.BasePort, cfgA.BlockTime = []uint64{901}, 0, time.Second
+	cfgA.ReplaceDelay = 3 * time.Second // B sees the invalid block before it goes
+	a, err := devnet.Start(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	cfgB := devnet.DefaultConfig()
+	cfgB.ChainIDs, cfgB.BasePort, cfgB.BlockTime = []uint64{902}, 0, time.Second
+	cfgB.Remote = map[uint64]string{901: a.Chains[0].WSEndpoint()}
+	b, err := devnet.Start(cfgB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	src, err := ethclient.DialContext(ctx, a.Chains[0].HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	authA := dialAuth(ctx, t, a, a.Chains[0])
+	rpcB := mustDial(ctx, t, b.Chains[0].HTTPEndpoint())
+	waitBlocks(ctx, t, src, 2)
+
+	// An unchecked transaction executing a message 901 never emitted.
+	first, _ := src.HeaderByNumber(ctx, big.NewInt(1))
+	bogus := message.Message{Identifier: message.Identifier{Origin: common.Address{0xbe, 0xef}, BlockNumber: 1, LogIndex: 9, Timestamp: first.Time, ChainID: *uint256.NewInt(901)},
+		MsgHash: crypto.Keccak256Hash([]byte("not emitted either"))}
+	inbox := xparams.CrossL2InboxAddress
+	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&bogus.Identifier, bogus.MsgHash)})
+	tx := signTx(ctx, t, src, a.Accounts[0], &inbox, event.EncodeValidateMessage(&bogus), al, 200_000)
+	raw, _ := tx.MarshalBinary()
+	// Hold A's sequencer once the block is in, so B sees the invalid block before it goes.
+	var h common.Hash
+	if err := authA.CallContext(ctx, &h, "devnet_sendUncheckedTransaction", hexutil.Bytes(raw)); err != nil {
+		t.Fatal(err)
+	}
+	r := waitReceipt(ctx, t, src, tx.Hash())
+	// The ExecutingMessage log of the invalid block, as an initiating message in its own
+	// right: B knows it while B indexes the invalid block.
+	hdr, _ := src.HeaderByHash(ctx, r.BlockHash)
+	logMsg := message.OfLog(r.Logs[0], hdr.Time, uint256.NewInt(901))
+	entries := accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&logMsg.Identifier, logMsg.MsgHash)})
+	desc := map[string]any{"chainID": "902", "timestamp": hexutil.Uint64(hdr.Time + 10)}
+	check := func() error {
+		var out any
+		return rpcB.CallContext(ctx, &out, "interop_checkAccessList", entries, "unsafe", desc)
+	}
+	for {
+		err := check()
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("B never indexed the invalid block: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	// A replaces the block; B follows the reorg: the log is gone from its index.
+	for {
+		err := check()
+		if err != nil && strings.Contains(err.Error(), "no log at that index") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("B kept the replaced block: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	b2, err := src.BlockByNumber(ctx, r.BlockNumber)
+	if err != nil || b2.Hash() == r.BlockHash || len(b2.Transactions()) != 1 {
+		t.Fatalf("A's block %d not replaced deposits-only: %v", r.BlockNumber, err)
+	}
+}
