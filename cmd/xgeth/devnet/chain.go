@@ -62,21 +62,21 @@ type chainSpec struct {
 // Chain is one running devnet chain: an op-geth node and the sequencer that drives its
 // engine API in-process.
 type Chain struct {
-	ID        uint64
-	Node      *node.Node
-	Eth       *eth.Ethereum
-	engine    *authority.API
-	labels    *authority.Labels
-	safety    *crosssafety.Engine
-	chainID   uint256.Int
-	safeLag   uint64
-	finLag    uint64
+	ID      uint64
+	Node    *node.Node
+	Eth     *eth.Ethereum
+	engine  *authority.API
+	labels  *authority.Labels
+	safety  *crosssafety.Engine
+	chainID uint256.Int
+	safeLag uint64
+	finLag  uint64
 	// replaceDelay: a denied block stays canonical this long before it is replaced.
 	replaceDelay time.Duration
-	blockTime time.Duration
-	l1Time    uint64 // time of the fake L1 origin every block names
-	log       log.Logger
-	Filter    *txpool.Filter
+	blockTime    time.Duration
+	l1Time       uint64 // time of the fake L1 origin every block names
+	log          log.Logger
+	Filter       *txpool.Filter
 
 	stop   chan struct{}
 	wg     sync.WaitGroup

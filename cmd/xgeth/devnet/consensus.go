@@ -2,10 +2,10 @@ package devnet
 
 import (
 	"cmp"
-	"time"
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
