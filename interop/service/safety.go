@@ -1,9 +1,12 @@
 package service
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/log"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/follower"
@@ -86,4 +89,49 @@ func (s *Service) Activation(id *uint256.Int) (rules.Activation, error) {
 		return rules.Activation{}, fmt.Errorf("interop: chain %s is not in the dependency set", id.Dec())
 	}
 	return c.Activation()
+}
+
+// labelSource is a remote chain's node that reports the chain's local labels.
+type labelSource interface {
+	Labels(ctx context.Context) (follower.Labels, error)
+}
+
+// pollLabels reads a remote chain's local-safe and local-finalized labels from its node
+// once per block time and gives changes to the safety engine. (A chain this process runs
+// gets them from its consensus client's forkchoice updates instead.)
+func (s *Service) pollLabels(c *chain, src labelSource, every time.Duration) {
+	defer s.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last follower.Labels
+	failing := false
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), every+5*time.Second)
+		l, err := src.Labels(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			if !failing {
+				log.Warn("Cannot read a remote chain's safe labels", "chain", c.id.Dec(), "err", err)
+				failing = true
+			}
+		default:
+			if failing {
+				log.Info("Reading a remote chain's safe labels again", "chain", c.id.Dec())
+				failing = false
+			}
+			if l.LocalSafe != nil && (last.LocalSafe == nil || *last.LocalSafe != *l.LocalSafe) {
+				s.safety.SetLocalSafe(&c.id, *l.LocalSafe)
+			}
+			if l.LocalFinalized != nil && (last.LocalFinalized == nil || *last.LocalFinalized != *l.LocalFinalized) {
+				s.safety.SetLocalFinalized(&c.id, *l.LocalFinalized)
+			}
+			last = l
+		}
+		select {
+		case <-t.C:
+		case <-s.quit:
+			return
+		}
+	}
 }

@@ -161,6 +161,8 @@ func (s *Service) Start() error {
 			}
 			c.source = src
 			cfg.StartBlock, cfg.StartTime = s.cfg.StartBlock, s.cfg.StartTime
+			s.wg.Add(1)
+			go s.pollLabels(c, src, cfg.BlockTime)
 		}
 		f, err := follower.New(cfg, c.source, c.index)
 		if err != nil {

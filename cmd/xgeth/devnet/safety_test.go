@@ -501,4 +501,17 @@ func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
 	if err != nil || b2.Hash() == r.BlockHash || len(b2.Transactions()) != 1 {
 		t.Fatalf("A's block %d not replaced deposits-only: %v", r.BlockNumber, err)
 	}
+	// B reads 901's local labels from A's interop_safety, and 901 becomes cross-safe on B past
+	// the replaced height, with A's replacement.
+	for {
+		sf := safetyOf(ctx, t, rpcB, 901)
+		if sf.LocalSafe != nil && sf.CrossSafe != nil && uint64(sf.CrossSafe.Number) > r.BlockNumber.Uint64() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("901 never cross-safe on B past block %d: %+v", r.BlockNumber, sf)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
