@@ -43,6 +43,7 @@ func newApp() *cli.App {
 		Flags: []cli.Flag{verbosityFlag, metricsFlag, metricsAddrFlag, metricsPortFlag},
 		Before: func(ctx *cli.Context) error {
 			setupLogging(ctx.Int(verbosityFlag.Name))
+			setupFailpoints()
 			if ctx.Bool(metricsFlag.Name) {
 				metrics.Enable()
 				exp.Setup(net.JoinHostPort(ctx.String(metricsAddrFlag.Name), strconv.Itoa(ctx.Int(metricsPortFlag.Name))))

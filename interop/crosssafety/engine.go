@@ -1,8 +1,10 @@
 package crosssafety
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -370,6 +372,26 @@ func (e *Engine) Denials(chain *uint256.Int, number uint64) ([]Denial, error) {
 	return append([]Denial(nil), c.denied[number]...), nil
 }
 
+// DeniedBlocks are every denied block of chain, by ascending number.
+func (e *Engine) DeniedBlocks(chain *uint256.Int) ([]Denial, error) {
+	c, err := e.chain(chain)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	var out []Denial
+	for _, ds := range c.denied {
+		out = append(out, ds...)
+	}
+	slices.SortFunc(out, func(a, b Denial) int { return cmp.Compare(a.Block.Number, b.Block.Number) })
+	return out, nil
+}
+
+// AfterWriteAhead, when set, is called once a decision is written ahead and before it is
+// applied: a crash test's failpoint (the binary kills itself there) to prove replay.
+var AfterWriteAhead func(*Decision)
+
 // SetLocalSafe sets chain's local-safe label (what its consensus client derived from L1).
 // It may go back (an L1 reorg); cross-safe then follows it back.
 func (e *Engine) SetLocalSafe(chain *uint256.Int, ref logindex.BlockRef) error {
@@ -479,6 +501,9 @@ func (e *Engine) apply(d *Decision) error {
 	if persisted {
 		if err := e.store.writeAhead(d); err != nil {
 			return err
+		}
+		if AfterWriteAhead != nil {
+			AfterWriteAhead(d)
 		}
 	}
 	touched := map[int]bool{}

@@ -86,7 +86,15 @@ func (s *store) writeAhead(d *Decision) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Put(walKey(), raw)
+	if err := s.db.Put(walKey(), raw); err != nil {
+		return err
+	}
+	// The record must be on disk before the decision takes effect anywhere: a store that
+	// buffers writes (pebble without sync) would lose it in a crash.
+	if syncer, ok := s.db.(interface{ SyncKeyValue() error }); ok {
+		return syncer.SyncKeyValue()
+	}
+	return nil
 }
 
 func (s *store) heads(id *uint256.Int) (storedHeads, error) {

@@ -219,6 +219,15 @@ func startChain(spec chainSpec) (*Chain, error) {
 	}
 	c.Node = stack
 	c.denialSub = safetyEngine.SubscribeDecisions(c.denials)
+	// Denials decided before a restart (or replayed from the write-ahead record) are
+	// replaced like new ones.
+	if ds, err := safetyEngine.DeniedBlocks(id); err == nil {
+		for _, x := range ds {
+			if backend.BlockChain().GetCanonicalHash(x.Block.Number) == x.Block.Hash {
+				c.pending = append(c.pending, pendingDenial{x.Block.Number, x.Block.Hash, time.Now()})
+			}
+		}
+	}
 	labels.Start()
 	c.wg.Add(2)
 	go c.watchDenials()
