@@ -515,3 +515,76 @@ func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
 		}
 	}
 }
+
+// Three chains: A executes a log of B's block, which executes a log of C's block, which
+// executes a message that does not exist. C's block is denied and replaced first; B's
+// then turns invalid and is replaced; then A's.
+func TestTransitiveInvalidationThreeChains(t *testing.T) {
+	cfg := devnet.DefaultConfig()
+	cfg.ChainIDs = []uint64{901, 902, 903}
+	cfg.ReplaceDelay = 5 * time.Second // the dependent blocks are built on C's block before it goes
+	cfg.SafeLag = 30
+	d, ctx, clients := startDevnet(t, cfg, httpURL)
+	a, b, c := clients[0], clients[1], clients[2]
+	waitBlocks(ctx, t, c, 2)
+	inbox := xparams.CrossL2InboxAddress
+
+	// sendUnchecked executes msg on chain i without checks and returns the executing log as a
+	// message of chain id, and the receipt.
+	sendUnchecked := func(i int, cl *ethclient.Client, id uint64, msg message.Message) (message.Message, *types.Receipt) {
+		t.Helper()
+		al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)})
+		tx := signTx(ctx, t, cl, d.Accounts[i], &inbox, event.EncodeValidateMessage(&msg), al, 200_000)
+		raw, _ := tx.MarshalBinary()
+		var h common.Hash
+		if err := dialAuth(ctx, t, d, d.Chains[i]).CallContext(ctx, &h, "devnet_sendUncheckedTransaction", hexutil.Bytes(raw)); err != nil {
+			t.Fatal(err)
+		}
+		r := waitReceipt(ctx, t, cl, tx.Hash())
+		if r.Status != types.ReceiptStatusSuccessful || len(r.Logs) != 1 {
+			t.Fatalf("chain %d: executing transaction status %d, %d logs", id, r.Status, len(r.Logs))
+		}
+		hdr, err := cl.HeaderByHash(ctx, r.BlockHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return message.OfLog(r.Logs[0], hdr.Time, uint256.NewInt(id)), r
+	}
+	first, _ := c.HeaderByNumber(ctx, big.NewInt(1))
+	bogus := message.Message{Identifier: message.Identifier{Origin: common.Address{0x0c}, BlockNumber: 1, LogIndex: 5, Timestamp: first.Time, ChainID: *uint256.NewInt(901)},
+		MsgHash: crypto.Keccak256Hash([]byte("C executes nothing real"))}
+	logC, rC := sendUnchecked(2, c, 903, bogus)
+	logB, rB := sendUnchecked(1, b, 902, logC)
+	_, rA := sendUnchecked(0, a, 901, logB)
+
+	type watched struct {
+		name string
+		cl   *ethclient.Client
+		r    *types.Receipt
+		at   time.Time
+	}
+	ws := []*watched{{"C", c, rC, time.Time{}}, {"B", b, rB, time.Time{}}, {"A", a, rA, time.Time{}}}
+	for done := 0; done < len(ws); {
+		for _, w := range ws {
+			if !w.at.IsZero() {
+				continue
+			}
+			blk, err := w.cl.BlockByNumber(ctx, w.r.BlockNumber)
+			if err == nil && blk.Hash() != w.r.BlockHash {
+				if len(blk.Transactions()) != 1 {
+					t.Fatalf("%s's replacement has %d transactions", w.name, len(blk.Transactions()))
+				}
+				w.at = time.Now()
+				done++
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("not every block replaced: C %v, B %v, A %v", ws[0].at, ws[1].at, ws[2].at)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if !ws[0].at.Before(ws[1].at) || !ws[1].at.Before(ws[2].at) {
+		t.Fatalf("replaced out of order: C %v, B %v, A %v", ws[0].at, ws[1].at, ws[2].at)
+	}
+}
