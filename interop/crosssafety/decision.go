@@ -6,6 +6,7 @@ import (
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/safety"
+	"github.com/xgeth/xgeth/interop/superroot"
 )
 
 // Kind is what a decision does.
@@ -60,6 +61,10 @@ type Denial struct {
 	Message int `json:"message"`
 	// Time is when the decision was taken (unix seconds).
 	Time uint64 `json:"time"`
+	// Output is the block's output (state root, message-passer storage root, hash), kept so
+	// that a super root at its time can still report the original block once it is
+	// replaced; nil when it could not be read.
+	Output *superroot.Output `json:"output,omitempty"`
 }
 
 // Decision is one change of the engine's state, as a value: computed first, written ahead

@@ -17,6 +17,7 @@ import (
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/rpcerr"
 	"github.com/xgeth/xgeth/interop/safety"
+	"github.com/xgeth/xgeth/interop/superroot"
 )
 
 // Index is what the engine reads of a chain's log index (a *logindex.ChainIndex).
@@ -50,6 +51,8 @@ type Config struct {
 	Logger log.Logger
 	// Now gives decision times; nil means time.Now.
 	Now func() time.Time
+	// Outputs, when set, reads a block's output for its denial record (best effort).
+	Outputs func(chain *uint256.Int, ref logindex.BlockRef) *superroot.Output
 }
 
 // ErrUnknownChain: the chain is not one of the engine's.
@@ -109,6 +112,7 @@ type chainState struct {
 // never wait for a resolution; resolution runs on one goroutine at a time.
 type Engine struct {
 	verifier Verifier
+	outputs  func(chain *uint256.Int, ref logindex.BlockRef) *superroot.Output
 	store    store
 	log      log.Logger
 	now      func() time.Time
@@ -142,6 +146,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		verifier: cfg.Verifier,
+		outputs:  cfg.Outputs,
 		store:    store{db: cfg.DB},
 		log:      cfg.Logger,
 		now:      cfg.Now,

@@ -7,6 +7,7 @@ import (
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/safety"
+	"github.com/xgeth/xgeth/interop/superroot"
 )
 
 // decide computes the next decision from the engine's state and the indexes. It changes
@@ -286,7 +287,7 @@ func (e *Engine) load(i int, number uint64, level safety.Level, parent head) (ca
 			v := e.verifier.VerifyBlockExecMsgs(&c.id, &logindex.Block{BlockRef: ref, ExecMsgs: msgs})
 			switch v.Status {
 			case checker.Invalid:
-				return cand, invalid, "", &Denial{Chain: c.id, Block: ref, Reason: v.Err.Error(), Message: v.Msg, Time: uint64(e.now().Unix())}
+				return cand, invalid, "", &Denial{Chain: c.id, Block: ref, Reason: v.Err.Error(), Message: v.Msg, Time: uint64(e.now().Unix()), Output: e.outputOf(c, ref)}
 			case checker.Valid:
 			default:
 				why := "no verdict"
@@ -445,7 +446,7 @@ func (e *Engine) resolveGroup(start candidate, level safety.Level) Decision {
 			now := uint64(e.now().Unix())
 			for _, j := range cyc {
 				m := members[j]
-				d.Denied = append(d.Denied, Denial{Chain: e.chains[m.chain].id, Block: m.ref, Message: -1, Time: now,
+				d.Denied = append(d.Denied, Denial{Chain: e.chains[m.chain].id, Block: m.ref, Message: -1, Time: now, Output: e.outputOf(e.chains[m.chain], m.ref),
 					Reason: fmt.Sprintf("its executing messages form a dependency cycle with blocks of timestamp %d", m.ref.Timestamp)})
 			}
 			return d
@@ -510,4 +511,12 @@ func (e *Engine) finalize() (Decision, bool) {
 		d.Heads = append(d.Heads, ChainHead{Chain: c.id, Block: target})
 	}
 	return d, len(d.Heads) > 0
+}
+
+// outputOf is the output of a block about to be denied, when the node can read it.
+func (e *Engine) outputOf(c *chainState, ref logindex.BlockRef) *superroot.Output {
+	if e.outputs == nil {
+		return nil
+	}
+	return e.outputs(&c.id, ref)
 }

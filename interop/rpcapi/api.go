@@ -14,6 +14,7 @@ import (
 	"github.com/xgeth/xgeth/interop/message"
 	"github.com/xgeth/xgeth/interop/rpcerr"
 	"github.com/xgeth/xgeth/interop/safety"
+	"github.com/xgeth/xgeth/interop/superroot"
 )
 
 // Checker is what the API needs of interop/checker.Checker.
@@ -211,11 +212,29 @@ func (api *FailsafeAdminAPI) SetFailsafeEnabled(enabled bool) {
 // public, so the public getter lives on its own endpoint).
 func APIs(c Checker, s Status, l Logs) []rpc.API {
 	api := NewInteropAPI(c, s, l)
-	return []rpc.API{
+	apis := []rpc.API{
 		{Namespace: "interop", Service: api},
 		{Namespace: "supervisor", Service: api},
 		{Namespace: "admin", Service: &FailsafeAdminAPI{c}, Authenticated: true},
 	}
+	if sr, ok := s.(SuperRoots); ok {
+		apis = append(apis, rpc.API{Namespace: "superroot", Service: &SuperRootAPI{sr}})
+	}
+	return apis
+}
+
+// SuperRoots answers super roots (the node's interop service).
+type SuperRoots interface {
+	SuperRootAt(ctx context.Context, timestamp uint64) (*superroot.AtTimestamp, error)
+}
+
+// SuperRootAPI is the "superroot" namespace.
+type SuperRootAPI struct{ s SuperRoots }
+
+// AtTimestamp is superroot_atTimestamp: the optimistic outputs of every chain at the
+// timestamp and, once every chain is verified there, the super root.
+func (a *SuperRootAPI) AtTimestamp(ctx context.Context, timestamp hexutil.Uint64) (*superroot.AtTimestamp, error) {
+	return a.s.SuperRootAt(ctx, uint64(timestamp))
 }
 
 // InteropServer is a JSON-RPC server for the interop endpoint (mounted at /interop on the

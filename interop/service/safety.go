@@ -23,7 +23,7 @@ func (s *Service) newSafety() error {
 	for _, id := range s.order {
 		chains = append(chains, crosssafety.Chain{ID: id, Index: s.chains[id].index})
 	}
-	e, err := crosssafety.New(crosssafety.Config{Chains: chains, Verifier: s.checker, DB: s.cfg.DB})
+	e, err := crosssafety.New(crosssafety.Config{Chains: chains, Verifier: s.checker, DB: s.cfg.DB, Outputs: s.engineOutputs})
 	if err != nil {
 		return fmt.Errorf("interop: safety engine: %w", err)
 	}

@@ -206,6 +206,18 @@ func TestInvalidBlockDeniedAndReplaced(t *testing.T) {
 	if _, err := dst.TransactionReceipt(ctx, invalidTx.Hash()); err == nil {
 		t.Fatal("the invalid transaction is in a canonical block again")
 	}
+	// A super root at the replaced block's time reports the original block's output.
+	var sr struct {
+		Optimistic map[string]struct {
+			Output struct{ BlockHash common.Hash } `json:"output"`
+		} `json:"optimistic_at_timestamp"`
+	}
+	if err := mustDial(ctx, t, d.Chains[1].HTTPEndpoint()).CallContext(ctx, &sr, "superroot_atTimestamp", hexutil.Uint64(replacement.Time())); err != nil {
+		t.Fatal(err)
+	}
+	if got := sr.Optimistic["902"].Output.BlockHash; got != badHash {
+		t.Fatalf("super root at the replaced block's time names block %s, want the original %s", got, badHash)
+	}
 	if watch.reported(bad, badHash) {
 		t.Fatal("interop_safety reported the invalid block as cross-safe")
 	}
@@ -586,5 +598,90 @@ func TestTransitiveInvalidationThreeChains(t *testing.T) {
 	}
 	if !ws[0].at.Before(ws[1].at) || !ws[1].at.Before(ws[2].at) {
 		t.Fatalf("replaced out of order: C %v, B %v, A %v", ws[0].at, ws[1].at, ws[2].at)
+	}
+}
+
+// superroot_atTimestamp over JSON-RPC: optimistic outputs of both chains at a timestamp,
+// each the chain's block there; null data until both are cross-safe there, then the super
+// root of the two output roots.
+func TestSuperRootAtTimestamp(t *testing.T) {
+	cfg := devnet.DefaultConfig()
+	cfg.SafeLag, cfg.FinalizedLag = 2, 1
+	d, ctx, clients := startDevnet(t, cfg, httpURL)
+	waitBlocks(ctx, t, clients[0], 3)
+	cl := mustDial(ctx, t, d.Chains[1].HTTPEndpoint())
+	head, _ := clients[0].HeaderByNumber(ctx, nil)
+	ts := head.Time
+
+	type atTS struct {
+		SafeTimestamp uint64   `json:"safe_timestamp"`
+		ChainIDs      []string `json:"chain_ids"`
+		Optimistic    map[string]struct {
+			Output struct {
+				StateRoot, MessagePasserStorageRoot, BlockHash common.Hash
+			} `json:"output"`
+			OutputRoot common.Hash `json:"output_root"`
+		} `json:"optimistic_at_timestamp"`
+		Data *struct {
+			Super struct {
+				Timestamp hexutil.Uint64 `json:"timestamp"`
+				Chains    []struct {
+					ChainID string
+					Output  common.Hash
+				} `json:"chains"`
+			} `json:"super"`
+			SuperRoot common.Hash `json:"super_root"`
+		} `json:"data"`
+	}
+	var got atTS
+	for {
+		if err := cl.CallContext(ctx, &got, "superroot_atTimestamp", hexutil.Uint64(ts)); err != nil {
+			t.Fatal(err)
+		}
+		if got.Data != nil {
+			break
+		}
+		if got.SafeTimestamp >= ts {
+			t.Fatalf("safe at %d ≥ %d but no data", got.SafeTimestamp, ts)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("super root never verified")
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if strings.Join(got.ChainIDs, ",") != "901,902" || len(got.Data.Super.Chains) != 2 || uint64(got.Data.Super.Timestamp) != ts {
+		t.Fatalf("answer %+v", got)
+	}
+	for i, c := range clients {
+		id := []string{"901", "902"}[i]
+		o := got.Optimistic[id]
+		blk, err := c.HeaderByHash(ctx, o.Output.BlockHash)
+		if err != nil || blk.Time != ts || blk.Root != o.Output.StateRoot || *blk.WithdrawalsHash != o.Output.MessagePasserStorageRoot {
+			t.Fatalf("chain %s: output %+v is not its block at %d (%v)", id, o.Output, ts, err)
+		}
+		if got.Data.Super.Chains[i].ChainID != id || got.Data.Super.Chains[i].Output != o.OutputRoot {
+			t.Fatalf("super chains %+v", got.Data.Super.Chains)
+		}
+	}
+	// The super root is the hash of the spec's layout over these output roots.
+	var pre []byte
+	pre = append(pre, 1)
+	pre = append(pre, byte(ts>>56), byte(ts>>48), byte(ts>>40), byte(ts>>32), byte(ts>>24), byte(ts>>16), byte(ts>>8), byte(ts))
+	for _, c := range got.Data.Super.Chains {
+		id, _ := new(big.Int).SetString(c.ChainID, 10)
+		pre = append(pre, common.LeftPadBytes(id.Bytes(), 32)...)
+		pre = append(pre, c.Output[:]...)
+	}
+	if crypto.Keccak256Hash(pre) != got.Data.SuperRoot {
+		t.Fatal("super root does not hash the outputs")
+	}
+	// A timestamp ahead of the chains: no data, and no output of a block that does not exist.
+	var ahead atTS
+	if err := cl.CallContext(ctx, &ahead, "superroot_atTimestamp", hexutil.Uint64(ts+3600)); err != nil {
+		t.Fatal(err)
+	}
+	if ahead.Data != nil {
+		t.Fatal("verified data for a timestamp an hour ahead")
 	}
 }
