@@ -126,4 +126,3 @@ func (s *Service) SuperRootAt(ctx context.Context, ts uint64) (*superroot.AtTime
 	}
 	return out, nil
 }
-
