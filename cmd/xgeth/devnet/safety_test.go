@@ -534,7 +534,7 @@ func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
 func TestTransitiveInvalidationThreeChains(t *testing.T) {
 	cfg := devnet.DefaultConfig()
 	cfg.ChainIDs = []uint64{901, 902, 903}
-	cfg.ReplaceDelay = 5 * time.Second // the dependent blocks are built on C's block before it goes
+	cfg.ReplaceDelay = 8 * time.Second // the dependent blocks are built on C's block before it goes
 	cfg.SafeLag = 30
 	d, ctx, clients := startDevnet(t, cfg, httpURL)
 	a, b, c := clients[0], clients[1], clients[2]
