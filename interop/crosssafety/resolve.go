@@ -252,34 +252,18 @@ const (
 func (e *Engine) load(i int, number uint64, level safety.Level, parent head) (candidate, outcome, string, *Denial) {
 	c := e.chains[i]
 	cand := candidate{chain: i}
-	if level == safety.Safe {
-		r, ok := c.recordAt(number)
-		if ok {
-			cand.ref, cand.deps = r.ref, r.deps
-		} else {
-			ref, err := c.idx.BlockRef(number)
-			if err != nil {
-				return cand, waits, fmt.Sprintf("chain %s block %d: %v", c.id.Dec(), number, err), nil
-			}
-			msgs, err := c.idx.ExecMsgs(number)
-			if err != nil {
-				return cand, waits, fmt.Sprintf("chain %s block %d: %v", c.id.Dec(), number, err), nil
-			}
-			cand.ref, cand.deps = ref, e.depsOf(msgs)
-		}
+	if r, ok := c.recordAt(number); ok && level == safety.Safe {
+		cand.ref, cand.deps = r.ref, r.deps
 	} else {
-		ref, err := c.idx.BlockRef(number)
-		if err != nil {
-			return cand, waits, fmt.Sprintf("chain %s block %d: %v", c.id.Dec(), number, err), nil
-		}
-		msgs, err := c.idx.ExecMsgs(number)
-		if err != nil {
-			return cand, waits, fmt.Sprintf("chain %s block %d: %v", c.id.Dec(), number, err), nil
-		}
-		if again, err := c.idx.BlockRef(number); err != nil || again.Hash != ref.Hash {
-			return cand, waits, fmt.Sprintf("chain %s block %d changed while read", c.id.Dec(), number), nil
+		ref, msgs, why := readBlock(c, number)
+		if why != "" {
+			return cand, waits, why, nil
 		}
 		cand.ref = ref
+		if level == safety.Safe {
+			cand.deps = e.depsOf(msgs)
+			return e.linked(cand, parent)
+		}
 		if c.isDenied(number, ref.Hash) {
 			return cand, waits, fmt.Sprintf("chain %s block %d is denied, awaiting its replacement", c.id.Dec(), number), nil
 		}
@@ -299,10 +283,33 @@ func (e *Engine) load(i int, number uint64, level safety.Level, parent head) (ca
 		}
 		cand.deps = e.depsOf(msgs)
 	}
+	return e.linked(cand, parent)
+}
+
+// linked is cand ready when it extends parent.
+func (e *Engine) linked(cand candidate, parent head) (candidate, outcome, string, *Denial) {
 	if parent.ok && cand.ref.ParentHash != parent.ref.Hash {
-		return cand, waits, fmt.Sprintf("chain %s block %d does not extend block %d (reorg in progress)", c.id.Dec(), number, parent.ref.Number), nil
+		return cand, waits, fmt.Sprintf("chain %s block %d does not extend block %d (reorg in progress)", e.chains[cand.chain].id.Dec(), cand.ref.Number, parent.ref.Number), nil
 	}
 	return cand, ready, "", nil
+}
+
+// readBlock reads block number of c and its executing messages from one state of the
+// index (the ref is read again after the messages: a rewind in between is seen); why says
+// what prevented it.
+func readBlock(c *chainState, number uint64) (logindex.BlockRef, []logindex.ExecMsg, string) {
+	ref, err := c.idx.BlockRef(number)
+	if err != nil {
+		return ref, nil, fmt.Sprintf("chain %s block %d: %v", c.id.Dec(), number, err)
+	}
+	msgs, err := c.idx.ExecMsgs(number)
+	if err != nil {
+		return ref, nil, fmt.Sprintf("chain %s block %d: %v", c.id.Dec(), number, err)
+	}
+	if again, err := c.idx.BlockRef(number); err != nil || again.Hash != ref.Hash {
+		return ref, nil, fmt.Sprintf("chain %s block %d changed while read", c.id.Dec(), number)
+	}
+	return ref, msgs, ""
 }
 
 // depsMet checks cand's dependencies against the level heads (heads overrides some, for a
