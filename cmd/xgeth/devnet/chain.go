@@ -32,6 +32,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/core/authority"
+	"github.com/xgeth/xgeth/core/replacement"
 	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/rpcapi"
@@ -308,7 +309,7 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 		return err
 	}
 	txs := [][]byte{deposit}
-	if !depositsOnly {
+	if !depositsOnly { // a replacement keeps them for the next ordinary block
 		c.faults.Lock()
 		txs = append(txs, c.unchecked...)
 		c.unchecked = nil
@@ -326,10 +327,14 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 		Withdrawals:           []*types.Withdrawal{},
 		BeaconRoot:            &beaconRoot,
 		Transactions:          txs,
-		NoTxPool:              depositsOnly,
 		GasLimit:              &gasLimit,
 		EIP1559Params:         make([]byte, 8),
 		MinBaseFee:            &minBaseFee,
+	}
+	if depositsOnly {
+		if attrs, err = replacement.DepositsOnly(attrs); err != nil {
+			return err
+		}
 	}
 	ctx := context.Background()
 	state := c.forkchoice(parent)
