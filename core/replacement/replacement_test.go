@@ -33,3 +33,26 @@ func TestDepositsOnly(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDepositsOnly: any forced transaction bytes give replacement attributes with only
+// deposits, or an error; never a panic, never a non-deposit kept.
+func FuzzDepositsOnly(f *testing.F) {
+	dep, _ := types.NewTx(&types.DepositTx{From: common.Address{1}, Gas: 21_000}).MarshalBinary()
+	f.Add(dep, []byte{0x02, 0xc0})
+	f.Add([]byte{0x7e}, []byte{})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		got, err := DepositsOnly(&engine.PayloadAttributes{Transactions: [][]byte{a, b}})
+		if err != nil {
+			return
+		}
+		for _, raw := range got.Transactions {
+			var tx types.Transaction
+			if tx.UnmarshalBinary(raw) != nil || tx.Type() != types.DepositTxType {
+				t.Fatalf("kept %x", raw)
+			}
+		}
+		if !got.NoTxPool {
+			t.Fatal("pool transactions allowed")
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math/big"
 	"slices"
 	"time"
 
@@ -191,16 +192,9 @@ var (
 // SendUncheckedTransaction makes the chain's next block include the signed transaction
 // rawTx without any interop check (neither the pool's nor the builder's).
 func (f *faultAPI) SendUncheckedTransaction(ctx context.Context, rawTx hexutil.Bytes) (common.Hash, error) {
-	var tx types.Transaction
-	if err := tx.UnmarshalBinary(rawTx); err != nil {
-		return common.Hash{}, rpcerr.InvalidParams.Withf("transaction: %v", err)
-	}
-	if tx.Type() == types.DepositTxType {
-		return common.Hash{}, errDepositTx
-	}
-	signer := types.LatestSignerForChainID(f.c.Eth.BlockChain().Config().ChainID)
-	if _, err := types.Sender(signer, &tx); err != nil {
-		return common.Hash{}, rpcerr.InvalidParams.Withf("transaction signature: %v", err)
+	tx, err := decodeUnchecked(rawTx, f.c.Eth.BlockChain().Config().ChainID)
+	if err != nil {
+		return common.Hash{}, err
 	}
 	f.c.faults.Lock()
 	f.c.unchecked = append(f.c.unchecked, slices.Clone([]byte(rawTx)))
@@ -243,4 +237,20 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 	h := bc.CurrentBlock()
 	c.log.Warn("Dropped unsafe blocks and re-sequenced them", "from", first, "count", uint64(n), "head", h.Number)
 	return &authority.BlockID{Hash: h.Hash(), Number: hexutil.Uint64(h.Number.Uint64())}, nil
+}
+
+// decodeUnchecked decodes a signed transaction of the chain for devnet_sendUncheckedTransaction:
+// no deposits, a valid signature for chainID.
+func decodeUnchecked(raw []byte, chainID *big.Int) (*types.Transaction, error) {
+	var tx types.Transaction
+	if err := tx.UnmarshalBinary(raw); err != nil {
+		return nil, rpcerr.InvalidParams.Withf("transaction: %v", err)
+	}
+	if tx.Type() == types.DepositTxType {
+		return nil, errDepositTx
+	}
+	if _, err := types.Sender(types.LatestSignerForChainID(chainID), &tx); err != nil {
+		return nil, rpcerr.InvalidParams.Withf("transaction signature: %v", err)
+	}
+	return &tx, nil
 }
