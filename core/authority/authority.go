@@ -26,6 +26,8 @@ import (
 	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/rpcerr"
@@ -75,12 +77,21 @@ type API struct {
 	labels  *Labels
 	act     rules.Activation
 	genesis uint64
+	checker Checker
+}
+
+// Checker checks the executing messages a forced transaction declares (the node's
+// *checker.Checker).
+type Checker interface {
+	CheckAccessList(ctx context.Context, entries []common.Hash, minSafety safety.Level, desc checker.ExecutingDescriptor) error
+	Failsafe() bool
 }
 
 // New wraps api (the chain's catalyst engine API); labels keeps the chain's safe and
-// finalized blocks on the safety engine's heads; act is the chain's interop activation.
-func New(api *catalyst.ConsensusAPI, labels *Labels, act rules.Activation) *API {
-	a := &API{ConsensusAPI: api, labels: labels, act: act}
+// finalized blocks on the safety engine's heads; act is the chain's interop activation;
+// c checks the forced transactions of payload attributes (nil: not checked).
+func New(api *catalyst.ConsensusAPI, labels *Labels, act rules.Activation, c Checker) *API {
+	a := &API{ConsensusAPI: api, labels: labels, act: act, checker: c}
 	if g := labels.chain.Genesis(); g != nil {
 		a.genesis = g.Time()
 	}
@@ -239,28 +250,85 @@ func (a *API) crossLabel(local common.Hash, level safety.Level) common.Hash {
 	return ref.Hash
 }
 
-// ForkchoiceUpdatedV1 records the labels and forwards with the cross labels.
+// ForkchoiceUpdatedV1 records the labels, checks the forced transactions and forwards
+// with the cross labels.
 func (a *API) ForkchoiceUpdatedV1(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	if err := a.checkForced(ctx, attrs); err != nil {
+		return engine.ForkChoiceResponse{}, err
+	}
 	a.record(update)
 	return a.ConsensusAPI.ForkchoiceUpdatedV1(ctx, a.crossLabels(update), attrs)
 }
 
-// ForkchoiceUpdatedV2 records the labels and forwards with the cross labels.
+// ForkchoiceUpdatedV2 records the labels, checks the forced transactions and forwards
+// with the cross labels.
 func (a *API) ForkchoiceUpdatedV2(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	if err := a.checkForced(ctx, attrs); err != nil {
+		return engine.ForkChoiceResponse{}, err
+	}
 	a.record(update)
 	return a.ConsensusAPI.ForkchoiceUpdatedV2(ctx, a.crossLabels(update), attrs)
 }
 
-// ForkchoiceUpdatedV3 records the labels and forwards with the cross labels.
+// ForkchoiceUpdatedV3 records the labels, checks the forced transactions and forwards
+// with the cross labels.
 func (a *API) ForkchoiceUpdatedV3(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	if err := a.checkForced(ctx, attrs); err != nil {
+		return engine.ForkChoiceResponse{}, err
+	}
 	a.record(update)
 	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, a.crossLabels(update), attrs)
 }
 
-// ForkchoiceUpdatedV4 records the labels and forwards with the cross labels.
+// ForkchoiceUpdatedV4 records the labels, checks the forced transactions and forwards
+// with the cross labels.
 func (a *API) ForkchoiceUpdatedV4(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes, custody *types.CustodyBitmap) (engine.ForkChoiceResponse, error) {
+	if err := a.checkForced(ctx, attrs); err != nil {
+		return engine.ForkChoiceResponse{}, err
+	}
 	a.record(update)
 	return a.ConsensusAPI.ForkchoiceUpdatedV4(ctx, a.crossLabels(update), attrs, custody)
+}
+
+// ForkchoiceUnchecked is ForkchoiceUpdatedV3 without the check of forced transactions, for
+// an in-process consensus client that injects faults on purpose (the devnet). A function,
+// not a method: every exported method of API is served over RPC.
+func ForkchoiceUnchecked(a *API, ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	a.record(update)
+	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, a.crossLabels(update), attrs)
+}
+
+// checkForced checks the executing messages the forced transactions of attrs declare, as
+// they would execute in the block the attributes build. A definitive failure refuses the
+// attributes with -38003 (invalid payload attributes), which op-node turns into a
+// deposits-only replacement of a derived block; "no verdict yet" is a server error, which
+// op-node retries, never a refusal. Deposits declare nothing. With the failsafe on the
+// attributes pass unchecked: forced transactions are the consensus client's (L1-derived)
+// and cannot be left out, and the failsafe is no verdict on them.
+func (a *API) checkForced(ctx context.Context, attrs *engine.PayloadAttributes) error {
+	if attrs == nil || a.checker == nil || a.checker.Failsafe() {
+		return nil
+	}
+	desc := checker.ExecutingDescriptor{ChainID: a.labels.id, Timestamp: attrs.Timestamp}
+	for i, raw := range attrs.Transactions {
+		var tx types.Transaction
+		if err := tx.UnmarshalBinary(raw); err != nil {
+			return nil // catalyst refuses undecodable transactions itself
+		}
+		entries := accesslist.InboxKeys(tx.AccessList())
+		if len(entries) == 0 {
+			continue
+		}
+		err := a.checker.CheckAccessList(ctx, entries, safety.Unsafe, desc)
+		switch {
+		case err == nil:
+		case rpcerr.NoVerdictYet(err):
+			return engine.GenericServerError.With(fmt.Errorf("forced transaction %d (%s): no verdict yet, retry: %w", i, tx.Hash(), err))
+		default:
+			return engine.InvalidPayloadAttributes.With(fmt.Errorf("forced transaction %d (%s) executes an invalid message: %w", i, tx.Hash(), err))
+		}
+	}
+	return nil
 }
 
 // FullyVerifiedL2HeadV1 is the newest block of this chain verified across chains

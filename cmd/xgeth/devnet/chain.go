@@ -191,7 +191,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 		stack.Close()
 		return nil, err
 	}
-	api := authority.New(catalyst.NewConsensusAPI(backend), labels, act)
+	api := authority.New(catalyst.NewConsensusAPI(backend), labels, act, spec.Interop.Checker())
 	c := &Chain{ID: spec.ChainID, Eth: backend, engine: api, labels: labels, safety: safetyEngine, chainID: *id,
 		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, replaceDelay: spec.ReplaceDelay, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
 		log: logger, stop: make(chan struct{}), denials: make(chan crosssafety.Decision, 64), denied: make(chan struct{}, 1)}
@@ -338,7 +338,15 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	}
 	ctx := context.Background()
 	state := c.forkchoice(parent)
-	res, err := c.engine.ForkchoiceUpdatedV3(ctx, state, attrs)
+	// Transactions injected with devnet_sendUncheckedTransaction skip the check of forced
+	// transactions, on purpose.
+	fcu := c.engine.ForkchoiceUpdatedV3
+	if len(attrs.Transactions) > 1 && !depositsOnly {
+		fcu = func(ctx context.Context, st engine.ForkchoiceStateV1, pa *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+			return authority.ForkchoiceUnchecked(c.engine, ctx, st, pa)
+		}
+	}
+	res, err := fcu(ctx, state, attrs)
 	if err != nil {
 		return fmt.Errorf("%w: forkchoiceUpdated: %v", errBuild, err)
 	}

@@ -2,12 +2,15 @@ package devnet_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -684,4 +687,67 @@ func TestSuperRootAtTimestamp(t *testing.T) {
 	if ahead.Data != nil {
 		t.Fatal("verified data for a timestamp an hour ahead")
 	}
+}
+
+// engine_forkchoiceUpdatedV3 with payload attributes whose forced transactions execute an
+// invalid message is refused with -38003 (invalid payload attributes); one whose message
+// cannot be judged yet gets a server error (retry), never -38003.
+func TestForcedTransactionsChecked(t *testing.T) {
+	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
+	src, dst := clients[0], clients[1]
+	waitBlocks(ctx, t, dst, 2)
+	auth := dialAuth(ctx, t, d, d.Chains[1])
+	d.Chains[1].Pause()
+	defer d.Chains[1].Resume()
+	head, err := dst.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	genesis, _ := dst.HeaderByNumber(ctx, big.NewInt(0))
+	deposit, _ := devnet.L1InfoDeposit(head.Number.Uint64()+1, genesis.Time).MarshalBinary()
+	srcHead, _ := src.HeaderByNumber(ctx, nil)
+	inbox := xparams.CrossL2InboxAddress
+	nextTS := head.Time + 1
+	attrsWith := func(m message.Message, ts uint64, nonce uint64) *engine.PayloadAttributes {
+		al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&m.Identifier, m.MsgHash)})
+		tx := types.MustSignNewTx(d.Accounts[3].Key, types.LatestSignerForChainID(big.NewInt(902)), &types.DynamicFeeTx{
+			ChainID: big.NewInt(902), Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000), Gas: 200_000, To: &inbox,
+			Data: event.EncodeValidateMessage(&m), AccessList: al})
+		raw, _ := tx.MarshalBinary()
+		gas, minBase, root := uint64(30_000_000), uint64(0), common.Hash{}
+		return &engine.PayloadAttributes{Timestamp: ts, Random: common.Hash{1}, SuggestedFeeRecipient: common.Address{2}, Withdrawals: []*types.Withdrawal{},
+			BeaconRoot: &root, Transactions: [][]byte{deposit, raw}, NoTxPool: true, GasLimit: &gas, EIP1559Params: make([]byte, 8), MinBaseFee: &minBase}
+	}
+	state := engine.ForkchoiceStateV1{HeadBlockHash: head.Hash()}
+	var res engine.ForkChoiceResponse
+
+	// A log 901 does not have.
+	first, _ := src.HeaderByNumber(ctx, big.NewInt(1))
+	bad := message.Message{Identifier: message.Identifier{Origin: common.Address{7}, BlockNumber: 1, LogIndex: 9, Timestamp: first.Time, ChainID: *uint256.NewInt(901)},
+		MsgHash: common.Hash{8}}
+	err = auth.CallContext(ctx, &res, "engine_forkchoiceUpdatedV3", state, attrsWith(bad, nextTS, 0))
+	var rerr rpc.Error
+	if err == nil || !errors.As(err, &rerr) || rerr.ErrorCode() != -38003 || !strings.Contains(errorData(err), "no log at that index") {
+		t.Fatalf("forced transaction with an invalid message: %v (%s), want -38003 naming it", err, errorData(err))
+	}
+	// A block of 901 above what is indexed, in the attributes' past: no verdict yet.
+	future := message.Message{Identifier: message.Identifier{Origin: common.Address{7}, BlockNumber: srcHead.Number.Uint64() + 50, LogIndex: 0,
+		Timestamp: srcHead.Time + 50, ChainID: *uint256.NewInt(901)}, MsgHash: common.Hash{9}}
+	err = auth.CallContext(ctx, &res, "engine_forkchoiceUpdatedV3", state, attrsWith(future, srcHead.Time+60, 0))
+	if err == nil || !errors.As(err, &rerr) || rerr.ErrorCode() == -38003 || !strings.Contains(errorData(err), "retry") {
+		t.Fatalf("forced transaction whose message has no verdict yet: %v (%s), want a retryable server error", err, errorData(err))
+	}
+	// Nothing changed: the head is the same.
+	if now, _ := dst.HeaderByNumber(ctx, nil); now.Hash() != head.Hash() {
+		t.Fatal("a refused forkchoiceUpdated moved the head")
+	}
+}
+
+// errorData is the data of a JSON-RPC error, as text.
+func errorData(err error) string {
+	var de rpc.DataError
+	if errors.As(err, &de) {
+		return fmt.Sprint(de.ErrorData())
+	}
+	return ""
 }
