@@ -14,13 +14,10 @@ import (
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
-	gethtxpool "github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/eth"
-	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/tracers"
@@ -31,11 +28,10 @@ import (
 	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/cmd/xgeth/wiring"
 	"github.com/xgeth/xgeth/core/authority"
 	"github.com/xgeth/xgeth/core/replacement"
 	"github.com/xgeth/xgeth/interop/crosssafety"
-	"github.com/xgeth/xgeth/interop/follower"
-	"github.com/xgeth/xgeth/interop/rpcapi"
 	"github.com/xgeth/xgeth/interop/service"
 	xparams "github.com/xgeth/xgeth/params"
 	"github.com/xgeth/xgeth/txpool"
@@ -68,6 +64,7 @@ type Chain struct {
 	Eth     *eth.Ethereum
 	engine  *authority.API
 	labels  *authority.Labels
+	wired   *wiring.Chain
 	safety  *crosssafety.Engine
 	chainID uint256.Int
 	safeLag uint64
@@ -162,18 +159,14 @@ func startChain(spec chainSpec) (*Chain, error) {
 	}
 	// Devnet chains are small; geth's mainnet-sized caches would cost gigabytes per chain.
 	cfg.DatabaseCache, cfg.TrieCleanCache, cfg.TrieDirtyCache, cfg.SnapshotCache = 64, 64, 64, 32
-	// Interop: the pool and the block builder check executing messages with the
-	// process's shared checker; the builder skips interop transactions in failsafe.
-	head := &chainHead{blockTime: uint64(spec.BlockTime / time.Second)}
-	filter := txpool.NewFilter(spec.Pool, spec.Interop.Checker(), head)
-	cfg.InteropChecker = &txpool.BuilderChecker{Checker: spec.Interop.Checker()}
-	cfg.TxPoolIngressFilters = []gethtxpool.IngressFilter{filter}
+	// Interop: the one wiring the node command shares (pool filter, builder checker,
+	// engine API with the safety engine, local follower, interop RPC).
+	wired := wiring.Prepare(&cfg, spec.Interop, spec.ChainID, spec.Pool, uint64(spec.BlockTime/time.Second))
 	backend, err := eth.New(stack, &cfg)
 	if err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
 	}
-	head.chain = backend.BlockChain()
 	// eth_getLogs, filters and eth_subscribe live in the filter system, which geth's command
 	// line registers beside the eth service.
 	filterSys := filters.NewFilterSystem(backend.APIBackend, filters.Config{LogCacheSize: cfg.FilterLogCacheSize, LogQueryLimit: cfg.LogQueryLimit, RangeLimit: cfg.RangeLimit})
@@ -183,37 +176,19 @@ func startChain(spec chainSpec) (*Chain, error) {
 		stack.Close()
 		return nil, err
 	}
-	id := uint256.NewInt(spec.ChainID)
-	safetyEngine := spec.Interop.Safety()
-	labels := authority.NewLabels(backend.BlockChain(), id, safetyEngine)
-	act, err := spec.Interop.Activation(id)
-	if err != nil {
+	if err := wired.Attach(stack, backend); err != nil {
 		stack.Close()
-		return nil, err
+		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
 	}
-	api := authority.New(catalyst.NewConsensusAPI(backend), labels, act, spec.Interop.Checker())
-	c := &Chain{ID: spec.ChainID, Eth: backend, engine: api, labels: labels, safety: safetyEngine, chainID: *id,
-		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, replaceDelay: spec.ReplaceDelay, Filter: filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
+	id := &wired.ID
+	safetyEngine := spec.Interop.Safety()
+	c := &Chain{ID: spec.ChainID, Eth: backend, engine: wired.Engine, labels: wired.Labels, wired: wired, safety: safetyEngine, chainID: *id,
+		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, replaceDelay: spec.ReplaceDelay, Filter: wired.Filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
 		log: logger, stop: make(chan struct{}), denials: make(chan crosssafety.Decision, 64), denied: make(chan struct{}, 1)}
 	stack.RegisterAPIs([]rpc.API{
 		{Namespace: "debug", Service: &tracingAPI{tracers.NewAPI(backend.APIBackend)}},
-		{Namespace: "engine", Service: api, Authenticated: true},
-		{Namespace: "admin", Service: failsafeReader{spec.Interop.Checker()}, Authenticated: true},
 		{Namespace: "devnet", Service: &faultAPI{c}, Authenticated: true},
 	})
-	src := follower.NewLocalSource(backend.BlockChain(), func(ev core.ChainHeadEvent) *types.Header { return ev.Header })
-	if err := spec.Interop.SetLocalSource(id, src); err != nil {
-		stack.Close()
-		return nil, err
-	}
-	logs := &localLogs{backend: backend, chainID: id}
-	stack.RegisterAPIs(rpcapi.APIs(spec.Interop.Checker(), spec.Interop, logs))
-	interopSrv, err := rpcapi.InteropServer(spec.Interop.Checker(), spec.Interop, logs)
-	if err != nil {
-		stack.Close()
-		return nil, err
-	}
-	stack.RegisterHandler("interop", "/interop", interopSrv)
 	if err := stack.Start(); err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)
@@ -229,7 +204,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 			}
 		}
 	}
-	labels.Start()
+	wired.Start()
 	c.wg.Add(2)
 	go c.watchDenials()
 	go c.sequence()
@@ -241,7 +216,7 @@ func (c *Chain) Close() error {
 	close(c.stop)
 	c.wg.Wait()
 	c.denialSub.Unsubscribe()
-	c.labels.Stop()
+	c.wired.Stop()
 	return c.Node.Close()
 }
 
@@ -386,39 +361,4 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	c.log.Info(msg, "number", env.ExecutionPayload.Number, "hash", env.ExecutionPayload.BlockHash,
 		"txs", len(env.ExecutionPayload.Transactions), "gas", env.ExecutionPayload.GasUsed)
 	return nil
-}
-
-// chainHead tells the pool filter about its chain's head.
-type chainHead struct {
-	chain     *core.BlockChain
-	blockTime uint64
-}
-
-func (h *chainHead) NextBlockTime() uint64 { return h.chain.CurrentBlock().Time + h.blockTime }
-func (h *chainHead) GasLimit() uint64      { return h.chain.CurrentBlock().GasLimit }
-
-// localLogs finds logs of this chain for interop_messageOfLog.
-type localLogs struct {
-	backend *eth.Ethereum
-	chainID *uint256.Int
-}
-
-func (l *localLogs) ChainID() *uint256.Int { return l.chainID }
-
-func (l *localLogs) LogOfTx(ctx context.Context, txHash common.Hash, n uint64) (*types.Log, *types.Header, error) {
-	bc := l.backend.BlockChain()
-	lookup, _ := bc.GetCanonicalTransaction(txHash)
-	if lookup == nil {
-		return nil, nil, fmt.Errorf("transaction %s not found in a block", txHash)
-	}
-	header := bc.GetHeaderByHash(lookup.BlockHash)
-	receipts := bc.GetReceiptsByHash(lookup.BlockHash)
-	if header == nil || int(lookup.Index) >= len(receipts) {
-		return nil, nil, fmt.Errorf("receipt of %s not available", txHash)
-	}
-	logs := receipts[lookup.Index].Logs
-	if n >= uint64(len(logs)) {
-		return nil, nil, fmt.Errorf("transaction %s emitted %d logs, no log %d", txHash, len(logs), n)
-	}
-	return logs[n], header, nil
 }

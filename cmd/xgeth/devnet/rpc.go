@@ -8,7 +8,6 @@ import (
 	"github.com/ethereum/go-ethereum/eth/tracers"
 	_ "github.com/ethereum/go-ethereum/eth/tracers/native" // callTracer, prestateTracer, ...
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/xgeth/xgeth/interop/checker"
 )
 
 // The devnet's ports accept requests from any web page (CORS and WebSocket origin *), so
@@ -56,9 +55,3 @@ type invalidParams struct{ err error }
 
 func (e invalidParams) Error() string  { return "invalid argument 0: " + e.err.Error() }
 func (e invalidParams) ErrorCode() int { return -32602 }
-
-// failsafeReader is admin_getFailsafeEnabled on the authenticated port, beside rpcapi's
-// admin_setFailsafeEnabled: the port's whole "admin" namespace.
-type failsafeReader struct{ checker *checker.Checker }
-
-func (f failsafeReader) GetFailsafeEnabled() bool { return f.checker.Failsafe() }
