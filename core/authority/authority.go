@@ -21,8 +21,10 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
+	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/holiman/uint256"
@@ -102,6 +104,7 @@ func New(api *catalyst.ConsensusAPI, labels *Labels, act rules.Activation, c Che
 // finalized heads, as the engine decides.
 type Labels struct {
 	chain  *core.BlockChain
+	db     ethdb.KeyValueWriter // the chain database, for the transaction index of rewound blocks
 	id     uint256.Int
 	safety *crosssafety.Engine
 	log    log.Logger
@@ -116,6 +119,11 @@ type Labels struct {
 func NewLabels(chain *core.BlockChain, id *uint256.Int, safetyEngine *crosssafety.Engine) *Labels {
 	return &Labels{chain: chain, id: *id, safety: safetyEngine, log: log.New("chain", id.Dec())}
 }
+
+// SetChainDB gives Rewind the chain database, so that it also drops the transaction index
+// entries of the blocks it removes (geth's rewind leaves them, and every receipt query of
+// such a transaction then logs an error).
+func (l *Labels) SetChainDB(db ethdb.KeyValueWriter) { l.db = db }
 
 // Start follows the engine's decisions until Stop.
 func (l *Labels) Start() {
@@ -407,8 +415,19 @@ func (l *Labels) Rewind(hash common.Hash) (*BlockID, error) {
 	if fin := l.chain.CurrentFinalBlock(); fin != nil && number <= fin.Number.Uint64() {
 		return nil, ErrBelowFinalized.Withf("block %d is at or below the finalized block %d", number, fin.Number.Uint64())
 	}
+	var dropped []common.Hash
+	for n := number; n <= l.chain.CurrentBlock().Number.Uint64(); n++ {
+		if b := l.chain.GetBlockByNumber(n); b != nil {
+			for _, tx := range b.Transactions() {
+				dropped = append(dropped, tx.Hash())
+			}
+		}
+	}
 	if err := l.chain.SetHead(number - 1); err != nil {
 		return nil, fmt.Errorf("rewind to %d: %w", number-1, err)
+	}
+	if l.db != nil && len(dropped) > 0 {
+		rawdb.DeleteTxLookupEntries(l.db, dropped)
 	}
 	parent := l.chain.CurrentBlock()
 	if parent == nil || parent.Number.Uint64() != number-1 {

@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"math/big"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/beacon/engine"
@@ -9,6 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
@@ -26,6 +29,7 @@ import (
 type world struct {
 	t      *testing.T
 	bc     *core.BlockChain
+	db     ethdb.Database
 	engine *crosssafety.Engine
 	id     uint256.Int
 	api    *API
@@ -33,9 +37,18 @@ type world struct {
 
 func newWorld(t *testing.T, act rules.Activation) *world {
 	t.Helper()
-	genesis := &core.Genesis{Config: params.AllEthashProtocolChanges, GasLimit: 30_000_000, Timestamp: 1000}
-	_, blocks, _ := core.GenerateChainWithGenesis(genesis, ethash.NewFaker(), 6, func(i int, g *core.BlockGen) { g.OffsetTime(int64(i)) })
-	bc, err := core.NewBlockChain(rawdb.NewMemoryDatabase(), genesis, ethash.NewFaker(), core.DefaultConfig())
+	key, _ := crypto.GenerateKey()
+	sender := crypto.PubkeyToAddress(key.PublicKey)
+	genesis := &core.Genesis{Config: params.AllEthashProtocolChanges, GasLimit: 30_000_000, Timestamp: 1000,
+		Alloc: types.GenesisAlloc{sender: {Balance: big.NewInt(1e18)}}}
+	_, blocks, _ := core.GenerateChainWithGenesis(genesis, ethash.NewFaker(), 6, func(i int, g *core.BlockGen) {
+		g.OffsetTime(int64(i))
+		if i == 4 { // block 5 carries a transaction
+			g.AddTx(types.MustSignNewTx(key, types.LatestSigner(genesis.Config), &types.LegacyTx{Nonce: 0, To: &common.Address{1}, Gas: 21_000, GasPrice: g.BaseFee()}))
+		}
+	})
+	chainDB := rawdb.NewMemoryDatabase()
+	bc, err := core.NewBlockChain(chainDB, genesis, ethash.NewFaker(), core.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +78,8 @@ func newWorld(t *testing.T, act rules.Activation) *world {
 		t.Fatal(err)
 	}
 	labels := NewLabels(bc, &id, e)
-	return &world{t: t, bc: bc, engine: e, id: id, api: &API{labels: labels, act: act, genesis: 1000, checker: c}}
+	labels.SetChainDB(chainDB)
+	return &world{t: t, bc: bc, db: chainDB, engine: e, id: id, api: &API{labels: labels, act: act, genesis: 1000, checker: c}}
 }
 
 func (w *world) header(n uint64) *types.Header { return w.bc.GetHeaderByNumber(n) }
@@ -176,6 +190,10 @@ func TestRewind(t *testing.T) {
 			t.Fatal("a refused rewind moved the head")
 		}
 	}
+	dropped := w.bc.GetBlockByNumber(5).Transactions()[0].Hash()
+	if rawdb.ReadTxLookupEntry(w.db, dropped) == nil {
+		t.Fatal("test set-up: block 5's transaction is not indexed")
+	}
 	got, err := w.api.RewindV1(w.header(5).Hash())
 	if err != nil || uint64(got.Number) != 4 || w.bc.CurrentBlock().Number.Uint64() != 4 {
 		t.Fatalf("rewind below block 5: %+v, %v; head %d", got, err, w.bc.CurrentBlock().Number)
@@ -185,5 +203,8 @@ func TestRewind(t *testing.T) {
 	}
 	if f := w.bc.CurrentFinalBlock(); f == nil || f.Number.Uint64() != 2 {
 		t.Fatalf("finalized %v, want 2 unchanged", f)
+	}
+	if rawdb.ReadTxLookupEntry(w.db, dropped) != nil {
+		t.Fatal("the transaction index still points into the removed block")
 	}
 }

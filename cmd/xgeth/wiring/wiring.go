@@ -59,6 +59,7 @@ func (w *Chain) Attach(stack *node.Node, backend *eth.Ethereum) error {
 		return err
 	}
 	w.Labels = authority.NewLabels(backend.BlockChain(), &w.ID, w.svc.Safety())
+	w.Labels.SetChainDB(backend.ChainDb())
 	w.Engine = authority.New(catalyst.NewConsensusAPI(backend), w.Labels, act, w.svc.Checker())
 	stack.RegisterAPIs([]rpc.API{
 		{Namespace: "engine", Service: w.Engine, Authenticated: true},
