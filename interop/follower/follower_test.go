@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/holiman/uint256"
 	ievent "github.com/xgeth/xgeth/interop/event"
+	"github.com/xgeth/xgeth/interop/internal/faultstore"
 	"github.com/xgeth/xgeth/interop/logindex"
 )
 
@@ -696,7 +697,7 @@ func TestFollowInvalidBlockNotFatal(t *testing.T) {
 func TestFollowFatalStoreFailure(t *testing.T) {
 	c := newFakeChain(10)
 	srv := startServer(t, c, false)
-	db := newFailingStore()
+	db := faultstore.New()
 	idx, err := logindex.Open(db, uint256.NewInt(testChainID), logindex.Options{Retention: logindex.NoPruning})
 	if err != nil {
 		t.Fatal(err)
@@ -712,10 +713,10 @@ func TestFollowFatalStoreFailure(t *testing.T) {
 	go func() { done <- f.Run(context.Background()) }()
 	waitSynced(t, f, c)
 
-	db.fail.Store(true)
+	db.Fail.Store(true)
 	c.extend(1)
 	err = <-done
-	if !errors.Is(err, ErrIndex) || !errors.Is(err, errDiskFull) {
+	if !errors.Is(err, ErrIndex) || !errors.Is(err, faultstore.ErrDiskFull) {
 		t.Fatalf("run: %v", err)
 	}
 	if p := fatal.Load(); p == nil || *p != err {

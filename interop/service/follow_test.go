@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/internal/faultstore"
 	"github.com/xgeth/xgeth/interop/rpcapi"
 )
 
@@ -230,60 +230,17 @@ func TestRemoteInvalidBlockDoesNotTripFailsafe(t *testing.T) {
 	})
 }
 
-// failingStore is a real key-value store whose writes fail once fail is set (a full or
-// broken disk).
-type failingStore struct {
-	ethdb.KeyValueStore
-	fail atomic.Bool
-}
-
-var errDiskFull = errors.New("disk full")
-
-func (s *failingStore) Put(key, value []byte) error {
-	if s.fail.Load() {
-		return errDiskFull
-	}
-	return s.KeyValueStore.Put(key, value)
-}
-
-func (s *failingStore) Delete(key []byte) error {
-	if s.fail.Load() {
-		return errDiskFull
-	}
-	return s.KeyValueStore.Delete(key)
-}
-
-func (s *failingStore) NewBatch() ethdb.Batch {
-	return &failingBatch{Batch: s.KeyValueStore.NewBatch(), s: s}
-}
-
-func (s *failingStore) NewBatchWithSize(size int) ethdb.Batch {
-	return &failingBatch{Batch: s.KeyValueStore.NewBatchWithSize(size), s: s}
-}
-
-type failingBatch struct {
-	ethdb.Batch
-	s *failingStore
-}
-
-func (b *failingBatch) Write() error {
-	if b.s.fail.Load() {
-		return errDiskFull
-	}
-	return b.Batch.Write()
-}
-
 // TestStoreFailureTripsFailsafe: a failure of our own store is what trips the failsafe.
 func TestStoreFailureTripsFailsafe(t *testing.T) {
 	c := newRemoteChain(901, 3)
-	db := &failingStore{KeyValueStore: memorydb.New()}
+	db := faultstore.New()
 	s := startService(t, db, depset.Chain{ID: *uint256.NewInt(901), BlockTime: 2, RPC: serve(t, c).URL})
 	waitFor(t, "chain 901 indexed", func() bool {
 		noFailsafe(t, s)
 		st := statusOf(t, s, 901)
 		return st.LocalUnsafe != nil && st.LocalUnsafe.Number == 3
 	})
-	db.fail.Store(true)
+	db.Fail.Store(true)
 	c.add(nil)
 	waitFor(t, "the failsafe", func() bool { return s.Checker().Failsafe() })
 	reason, _, _ := s.Checker().FailsafeReason()
