@@ -394,47 +394,52 @@ func (a *API) MaxDeniedHeightV1() (*hexutil.Uint64, error) {
 // synthetic block is needed, and a rewind below the finalized block is refused. The
 // consensus client then builds the replacement of that height.
 func (a *API) RewindV1(hash common.Hash) (*BlockID, error) {
-	return a.labels.Rewind(hash)
+	parent, _, err := a.labels.Rewind(hash)
+	return parent, err
 }
 
-// Rewind is engine_rewindV1 (see there), for in-process consensus clients.
-func (l *Labels) Rewind(hash common.Hash) (*BlockID, error) {
+// Rewind is engine_rewindV1 (see there), for in-process consensus clients; it also returns
+// the transactions of the removed blocks, in order, for a client that gives them back to its
+// pool (geth's rewind deletes the blocks before the pool could re-inject them).
+func (l *Labels) Rewind(hash common.Hash) (*BlockID, types.Transactions, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	h := l.chain.GetHeaderByHash(hash)
 	if h == nil {
-		return nil, ErrUnknownBlock.Withf("%s", hash.Hex())
+		return nil, nil, ErrUnknownBlock.Withf("%s", hash.Hex())
 	}
 	number := h.Number.Uint64()
 	if l.chain.GetCanonicalHash(number) != hash {
-		return nil, ErrNotCanonical.Withf("block %d %s", number, hash.Hex())
+		return nil, nil, ErrNotCanonical.Withf("block %d %s", number, hash.Hex())
 	}
 	if number == 0 {
-		return nil, ErrRewindGenesis
+		return nil, nil, ErrRewindGenesis
 	}
 	if fin := l.chain.CurrentFinalBlock(); fin != nil && number <= fin.Number.Uint64() {
-		return nil, ErrBelowFinalized.Withf("block %d is at or below the finalized block %d", number, fin.Number.Uint64())
+		return nil, nil, ErrBelowFinalized.Withf("block %d is at or below the finalized block %d", number, fin.Number.Uint64())
 	}
-	var dropped []common.Hash
+	var dropped types.Transactions
 	for n := number; n <= l.chain.CurrentBlock().Number.Uint64(); n++ {
 		if b := l.chain.GetBlockByNumber(n); b != nil {
-			for _, tx := range b.Transactions() {
-				dropped = append(dropped, tx.Hash())
-			}
+			dropped = append(dropped, b.Transactions()...)
 		}
 	}
 	if err := l.chain.SetHead(number - 1); err != nil {
-		return nil, fmt.Errorf("rewind to %d: %w", number-1, err)
+		return nil, nil, fmt.Errorf("rewind to %d: %w", number-1, err)
 	}
 	if l.db != nil && len(dropped) > 0 {
-		rawdb.DeleteTxLookupEntries(l.db, dropped)
+		hashes := make([]common.Hash, len(dropped))
+		for i, tx := range dropped {
+			hashes[i] = tx.Hash()
+		}
+		rawdb.DeleteTxLookupEntries(l.db, hashes)
 	}
 	parent := l.chain.CurrentBlock()
 	if parent == nil || parent.Number.Uint64() != number-1 {
-		return nil, errors.New("rewind did not reach the parent block")
+		return nil, nil, errors.New("rewind did not reach the parent block")
 	}
 	// geth clears a safe block above the new head: put back the highest valid one.
 	l.syncLocked()
 	l.log.Warn("Rewound chain natively", "to", number-1, "from", number, "hash", hash)
-	return &BlockID{Hash: parent.Hash(), Number: hexutil.Uint64(number - 1)}, nil
+	return &BlockID{Hash: parent.Hash(), Number: hexutil.Uint64(number - 1)}, dropped, nil
 }

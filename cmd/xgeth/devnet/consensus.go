@@ -129,39 +129,28 @@ func (c *Chain) replaceDenied() (bool, error) {
 	if denied, err := c.engine.IsDeniedV1(hexutil.Uint64(target.number), target.hash); err != nil || !denied {
 		return false, err
 	}
-	dropped := c.userTxsFrom(target.number)
-	if _, err := c.labels.Rewind(target.hash); err != nil {
+	_, dropped, err := c.labels.Rewind(target.hash)
+	if err != nil {
 		return false, fmt.Errorf("rewind below denied block %d: %w", target.number, err)
 	}
 	parent := bc.CurrentBlock()
 	c.log.Warn("Replacing denied block", "number", target.number, "hash", target.hash)
-	err := c.buildBlock(parent, parent.Time+c.blockSeconds(), true)
+	err = c.buildBlock(parent, parent.Time+c.blockSeconds(), true)
 	c.readmit(dropped)
 	return true, err
 }
 
-// userTxsFrom are the non-deposit transactions of the canonical blocks from number up.
-func (c *Chain) userTxsFrom(number uint64) []*types.Transaction {
-	bc := c.Eth.BlockChain()
+// readmit gives the user transactions of dropped blocks back to the pool, through its
+// admission checks: geth's rewind deletes the blocks before the pool can re-inject them.
+// A transaction executing an invalid message is refused there, so nothing loops. Deposits
+// are the blocks' own and are left out.
+func (c *Chain) readmit(dropped types.Transactions) {
 	var txs []*types.Transaction
-	for n := number; n <= bc.CurrentBlock().Number.Uint64(); n++ {
-		b := bc.GetBlockByNumber(n)
-		if b == nil {
-			break
-		}
-		for _, tx := range b.Transactions() {
-			if tx.Type() != types.DepositTxType {
-				txs = append(txs, tx)
-			}
+	for _, tx := range dropped {
+		if tx.Type() != types.DepositTxType {
+			txs = append(txs, tx)
 		}
 	}
-	return txs
-}
-
-// readmit gives the transactions of dropped blocks back to the pool, through its
-// admission checks: geth's rewind deletes the blocks before the pool can re-inject them.
-// A transaction executing an invalid message is refused there, so nothing loops.
-func (c *Chain) readmit(txs []*types.Transaction) {
 	if len(txs) == 0 {
 		return
 	}
@@ -223,8 +212,8 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 	if safe, ok := c.localSafe(); ok && first <= safe {
 		return nil, errBadRewindDepth.Withf("block %d is local-safe (local-safe head %d): only unsafe blocks can be dropped", first, safe)
 	}
-	dropped := c.userTxsFrom(first)
-	if _, err := c.labels.Rewind(bc.GetCanonicalHash(first)); err != nil {
+	_, dropped, err := c.labels.Rewind(bc.GetCanonicalHash(first))
+	if err != nil {
 		return nil, err
 	}
 	for i := uint64(0); i < uint64(n); i++ {
