@@ -62,9 +62,7 @@ type Chain struct {
 	ID      uint64
 	Node    *node.Node
 	Eth     *eth.Ethereum
-	engine  *authority.API
-	labels  *authority.Labels
-	wired   *wiring.Chain
+	wired   *wiring.Chain // pool filter, engine API (authority) and labels of this chain
 	safety  *crosssafety.Engine
 	chainID uint256.Int
 	safeLag uint64
@@ -182,7 +180,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 	}
 	id := &wired.ID
 	safetyEngine := spec.Interop.Safety()
-	c := &Chain{ID: spec.ChainID, Eth: backend, engine: wired.Engine, labels: wired.Labels, wired: wired, safety: safetyEngine, chainID: *id,
+	c := &Chain{ID: spec.ChainID, Eth: backend, wired: wired, safety: safetyEngine, chainID: *id,
 		safeLag: spec.SafeLag, finLag: spec.FinalizedLag, replaceDelay: spec.ReplaceDelay, Filter: wired.Filter, blockTime: spec.BlockTime, l1Time: spec.GenesisTime,
 		log: logger, stop: make(chan struct{}), denials: make(chan crosssafety.Decision, 64), denied: make(chan struct{}, 1)}
 	stack.RegisterAPIs([]rpc.API{
@@ -198,11 +196,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 	// Denials decided before a restart (or replayed from the write-ahead record) are
 	// replaced like new ones.
 	if ds, err := safetyEngine.DeniedBlocks(id); err == nil {
-		for _, x := range ds {
-			if backend.BlockChain().GetCanonicalHash(x.Block.Number) == x.Block.Hash {
-				c.pending = append(c.pending, pendingDenial{x.Block.Number, x.Block.Hash, time.Now()})
-			}
-		}
+		c.addPending(ds)
 	}
 	wired.Start()
 	c.wg.Add(2)
@@ -315,10 +309,10 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	state := c.forkchoice(parent)
 	// Transactions injected with devnet_sendUncheckedTransaction skip the check of forced
 	// transactions, on purpose.
-	fcu := c.engine.ForkchoiceUpdatedV3
+	fcu := c.wired.Engine.ForkchoiceUpdatedV3
 	if len(attrs.Transactions) > 1 && !depositsOnly {
 		fcu = func(ctx context.Context, st engine.ForkchoiceStateV1, pa *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
-			return authority.ForkchoiceUnchecked(c.engine, ctx, st, pa)
+			return authority.ForkchoiceUnchecked(c.wired.Engine, ctx, st, pa)
 		}
 	}
 	res, err := fcu(ctx, state, attrs)
@@ -334,15 +328,15 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 		case <-time.After(wait):
 		case <-c.stop:
 			// Resolve the payload so its background builder stops before the node does.
-			c.engine.GetPayloadV4(*res.PayloadID)
+			c.wired.Engine.GetPayloadV4(*res.PayloadID)
 			return nil
 		}
 	}
-	env, err := c.engine.GetPayloadV4(*res.PayloadID)
+	env, err := c.wired.Engine.GetPayloadV4(*res.PayloadID)
 	if err != nil {
 		return fmt.Errorf("%w: getPayload: %v", errBuild, err)
 	}
-	status, err := c.engine.NewPayloadV4(ctx, *env.ExecutionPayload, []common.Hash{}, &beaconRoot, []hexutil.Bytes{})
+	status, err := c.wired.Engine.NewPayloadV4(ctx, *env.ExecutionPayload, []common.Hash{}, &beaconRoot, []hexutil.Bytes{})
 	if err != nil {
 		return fmt.Errorf("%w: newPayload: %v", errBuild, err)
 	}
@@ -351,7 +345,7 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	}
 	state = c.forkchoice(nil)
 	state.HeadBlockHash = env.ExecutionPayload.BlockHash
-	if _, err := c.engine.ForkchoiceUpdatedV3(ctx, state, nil); err != nil {
+	if _, err := c.wired.Engine.ForkchoiceUpdatedV3(ctx, state, nil); err != nil {
 		return fmt.Errorf("%w: forkchoiceUpdated to new head: %v", errBuild, err)
 	}
 	msg := "Sequenced block"

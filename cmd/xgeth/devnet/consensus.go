@@ -82,13 +82,16 @@ func (c *Chain) watchDenials() {
 
 // noteDenial keeps the denials of this chain in an invalidate decision.
 func (c *Chain) noteDenial(d crosssafety.Decision) bool {
-	if d.Kind != crosssafety.Invalidate {
-		return false
-	}
+	return d.Kind == crosssafety.Invalidate && c.addPending(d.Denied)
+}
+
+// addPending keeps the denials of this chain among ds for replacement (replaceDenied
+// forgets those no longer canonical); it reports whether there were any.
+func (c *Chain) addPending(ds []crosssafety.Denial) bool {
 	c.faults.Lock()
 	defer c.faults.Unlock()
 	found := false
-	for _, x := range d.Denied {
+	for _, x := range ds {
 		if x.Chain == c.chainID {
 			c.pending = append(c.pending, pendingDenial{x.Block.Number, x.Block.Hash, time.Now()})
 			found = true
@@ -126,10 +129,10 @@ func (c *Chain) replaceDenied() (bool, error) {
 	}
 	// The engine may have denied it while the block was the head being extended: check
 	// once more through the authority, as a consensus client would.
-	if denied, err := c.engine.IsDeniedV1(hexutil.Uint64(target.number), target.hash); err != nil || !denied {
+	if denied, err := c.wired.Engine.IsDeniedV1(hexutil.Uint64(target.number), target.hash); err != nil || !denied {
 		return false, err
 	}
-	_, dropped, err := c.labels.Rewind(target.hash)
+	_, dropped, err := c.wired.Labels.Rewind(target.hash)
 	if err != nil {
 		return false, fmt.Errorf("rewind below denied block %d: %w", target.number, err)
 	}
@@ -212,7 +215,7 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 	if safe, ok := c.localSafe(); ok && first <= safe {
 		return nil, errBadRewindDepth.Withf("block %d is local-safe (local-safe head %d): only unsafe blocks can be dropped", first, safe)
 	}
-	_, dropped, err := c.labels.Rewind(bc.GetCanonicalHash(first))
+	_, dropped, err := c.wired.Labels.Rewind(bc.GetCanonicalHash(first))
 	if err != nil {
 		return nil, err
 	}
