@@ -242,13 +242,8 @@ func (e *Engine) rebuildRecords(c *chainState) {
 		from = f.Number
 	}
 	for n := from; n <= c.crossSafe.ref.Number; n++ {
-		ref, err := c.idx.BlockRef(n)
-		if err != nil {
-			c.recs = nil
-			return
-		}
-		msgs, err := c.idx.ExecMsgs(n)
-		if err != nil {
+		ref, msgs, why := readBlock(c, n)
+		if why != "" {
 			c.recs = nil
 			return
 		}
