@@ -261,49 +261,64 @@ func (a *API) crossLabel(local common.Hash, level safety.Level) common.Hash {
 // ForkchoiceUpdatedV1 records the labels, checks the forced transactions and forwards
 // with the cross labels.
 func (a *API) ForkchoiceUpdatedV1(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
-	if err := a.checkForced(ctx, attrs); err != nil {
+	st, err := a.forward(ctx, update, attrs)
+	if err != nil {
 		return engine.ForkChoiceResponse{}, err
 	}
-	a.record(update)
-	return a.ConsensusAPI.ForkchoiceUpdatedV1(ctx, a.crossLabels(update), attrs)
+	return a.ConsensusAPI.ForkchoiceUpdatedV1(ctx, st, attrs)
 }
 
 // ForkchoiceUpdatedV2 records the labels, checks the forced transactions and forwards
 // with the cross labels.
 func (a *API) ForkchoiceUpdatedV2(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
-	if err := a.checkForced(ctx, attrs); err != nil {
+	st, err := a.forward(ctx, update, attrs)
+	if err != nil {
 		return engine.ForkChoiceResponse{}, err
 	}
-	a.record(update)
-	return a.ConsensusAPI.ForkchoiceUpdatedV2(ctx, a.crossLabels(update), attrs)
+	return a.ConsensusAPI.ForkchoiceUpdatedV2(ctx, st, attrs)
 }
 
 // ForkchoiceUpdatedV3 records the labels, checks the forced transactions and forwards
 // with the cross labels.
 func (a *API) ForkchoiceUpdatedV3(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
-	if err := a.checkForced(ctx, attrs); err != nil {
+	st, err := a.forward(ctx, update, attrs)
+	if err != nil {
 		return engine.ForkChoiceResponse{}, err
 	}
-	a.record(update)
-	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, a.crossLabels(update), attrs)
+	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, st, attrs)
 }
 
 // ForkchoiceUpdatedV4 records the labels, checks the forced transactions and forwards
 // with the cross labels.
 func (a *API) ForkchoiceUpdatedV4(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes, custody *types.CustodyBitmap) (engine.ForkChoiceResponse, error) {
-	if err := a.checkForced(ctx, attrs); err != nil {
+	st, err := a.forward(ctx, update, attrs)
+	if err != nil {
 		return engine.ForkChoiceResponse{}, err
 	}
-	a.record(update)
-	return a.ConsensusAPI.ForkchoiceUpdatedV4(ctx, a.crossLabels(update), attrs, custody)
+	return a.ConsensusAPI.ForkchoiceUpdatedV4(ctx, st, attrs, custody)
 }
 
 // ForkchoiceUnchecked is ForkchoiceUpdatedV3 without the check of forced transactions, for
 // an in-process consensus client that injects faults on purpose (the devnet). A function,
 // not a method: every exported method of API is served over RPC.
 func ForkchoiceUnchecked(a *API, ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
+	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, a.relabel(update), attrs)
+}
+
+// forward is what every forkchoiceUpdated does before op-geth's: check the forced
+// transactions, then record the labels and put the cross labels in their place.
+func (a *API) forward(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkchoiceStateV1, error) {
+	if err := a.checkForced(ctx, attrs); err != nil {
+		return update, err
+	}
+	return a.relabel(update), nil
+}
+
+// relabel records the consensus client's labels and returns the state with the cross
+// labels in their place.
+func (a *API) relabel(update engine.ForkchoiceStateV1) engine.ForkchoiceStateV1 {
 	a.record(update)
-	return a.ConsensusAPI.ForkchoiceUpdatedV3(ctx, a.crossLabels(update), attrs)
+	return a.crossLabels(update)
 }
 
 // checkForced checks the executing messages the forced transactions of attrs declare, as
