@@ -130,7 +130,7 @@ func NewRPCSource(rawurl string, opts ...RPCOption) (*RPCSource, error) {
 	}
 	s := &RPCSource{
 		url:    rawurl,
-		name:   u.Scheme + "://" + u.Host,
+		name:   publicName(u),
 		txs:    lru.NewCache[common.Hash, []common.Hash](txHashCacheSize),
 		redact: redactor(rawurl, u),
 		cfg: rpcConfig{
@@ -485,8 +485,11 @@ func RedactURL(rawurl string) string {
 	case u.Host == "":
 		return "(URL without host)"
 	}
-	return u.Scheme + "://" + u.Host
+	return publicName(u)
 }
+
+// publicName is the scheme and host (with the port) of u: all that public output shows.
+func publicName(u *url.URL) string { return u.Scheme + "://" + u.Host }
 
 // parseURL parses an endpoint URL; its error does not repeat the URL (url.Parse's does).
 func parseURL(rawurl string) (*url.URL, error) {
@@ -516,7 +519,7 @@ const maxErrorText = 1024
 // (userinfo, user, password, path, path segments, query, query values, fragment, raw and
 // escaped) by "***". Longer spellings go first, so that a whole URL is replaced as one.
 func redactor(rawurl string, u *url.URL) *strings.Replacer {
-	name := u.Scheme + "://" + u.Host
+	name := publicName(u)
 	whole := map[string]bool{}
 	parts := map[string]bool{}
 	part := func(p string) {
