@@ -35,29 +35,6 @@ func (s *Service) newSafety() error {
 // Safety is the node's cross-chain safety engine.
 func (s *Service) Safety() *crosssafety.Engine { return s.safety }
 
-// runSafety resolves on every index change of every chain (the engine also wakes on its
-// own inputs). It never polls.
-func (s *Service) runSafety() {
-	changes := make(chan follower.Event, 256)
-	sub := s.changes.Subscribe(changes)
-	s.safety.Start()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		defer sub.Unsubscribe()
-		for {
-			select {
-			case <-changes:
-				s.safety.Notify()
-			case <-sub.Err():
-				return
-			case <-s.quit:
-				return
-			}
-		}
-	}()
-}
-
 // InteropSafety implements rpcapi.Status.
 func (s *Service) InteropSafety() []rpcapi.ChainSafety {
 	out := make([]rpcapi.ChainSafety, 0, len(s.order))

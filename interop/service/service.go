@@ -142,7 +142,7 @@ func (s *Service) Start() error {
 	if s.started {
 		return errors.New("interop: already started")
 	}
-	s.runSafety()
+	s.safety.Start() // woken by relay on every index change
 	for _, id := range s.order {
 		c := s.chains[id]
 		dc, _ := s.cfg.DepSet.Chain(&c.id)
@@ -208,6 +208,7 @@ func (s *Service) relay(c *chain, events chan follower.Event, sub event.Subscrip
 			c.sizeBlocks.Update(int64(stats.Blocks))
 			c.sizeLogs.Update(int64(stats.Logs))
 			c.sizeBytes.Update(int64(stats.Bytes))
+			s.safety.Notify() // never blocks: the engine resolves on its own goroutine
 			s.changes.Send(ev)
 		case <-sub.Err():
 			return
