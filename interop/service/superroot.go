@@ -42,21 +42,20 @@ func atTimestamp(idx *logindex.ChainIndex, ts uint64) (logindex.BlockRef, bool) 
 	if head.Timestamp <= ts {
 		return head, true
 	}
-	lo, hi := first.Number, head.Number // lo's time ≤ ts < hi's time
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
+	lo, hi := first, head.Number // lo's time ≤ ts < hi's time
+	for hi-lo.Number > 1 {
+		mid := lo.Number + (hi-lo.Number)/2
 		r, err := idx.BlockRef(mid)
 		if err != nil {
 			return logindex.BlockRef{}, false
 		}
 		if r.Timestamp <= ts {
-			lo = mid
+			lo = r
 		} else {
 			hi = mid
 		}
 	}
-	r, err := idx.BlockRef(lo)
-	return r, err == nil
+	return lo, true
 }
 
 // SuperRootAt is superroot_atTimestamp (specs/interop/superroot.md): per chain the
