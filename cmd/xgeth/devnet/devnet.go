@@ -182,9 +182,8 @@ func Start(cfg Config) (*Devnet, error) {
 	return d, nil
 }
 
-// CheckMinSafety refuses a minimum safety level the node cannot answer yet. Until the
-// safety engine runs, the checker answers unsafe and cross-unsafe only and refuses every
-// list that asks for more (ErrSafetyNotTracked): such a minimum would refuse every interop
+// CheckMinSafety refuses what cannot be a minimum safety level (invalid): the safety
+// engine answers every ordered level, and anything else would refuse every interop
 // transaction while the node looks healthy.
 func CheckMinSafety(l safety.Level) error {
 	if !l.Ordered() {
