@@ -72,8 +72,6 @@ type head struct {
 	ok  bool
 }
 
-func (h head) number() (uint64, bool) { return h.ref.Number, h.ok }
-
 // covers reports whether the block at number is at or below h.
 func (h head) covers(number uint64) bool { return h.ok && number <= h.ref.Number }
 

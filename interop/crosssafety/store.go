@@ -19,7 +19,7 @@ import (
 //	"xgs" 'h' chainkey                         the chain's cross-safe and finalized heads
 //	"xgs" 'd' chainkey u64be(number) hash      a denied block
 //
-// chainkey is the chain ID's length byte and big-endian bytes, as in the log index.
+// chainkey is logindex.ChainKey: the chain ID's length byte and big-endian bytes.
 const (
 	storePrefix = "xgs"
 	kindWAL     = 'w'
@@ -34,21 +34,19 @@ type store struct {
 	db ethdb.KeyValueStore
 }
 
-func chainKey(id *uint256.Int) []byte {
-	var b [32]byte
-	id.PutUint256(b[:])
-	l := id.ByteLen()
-	return append([]byte{byte(l)}, b[32-l:]...)
+// storeKey is the store's prefix, a kind byte and rest.
+func storeKey(kind byte, rest []byte) []byte {
+	return append(append([]byte(storePrefix), kind), rest...)
 }
 
-func walKey() []byte { return []byte{'x', 'g', 's', kindWAL} }
+func walKey() []byte { return storeKey(kindWAL, nil) }
 
 func headsKey(id *uint256.Int) []byte {
-	return append([]byte{'x', 'g', 's', kindHeads}, chainKey(id)...)
+	return storeKey(kindHeads, logindex.ChainKey(id))
 }
 
 func deniedPrefix(id *uint256.Int) []byte {
-	return append([]byte{'x', 'g', 's', kindDenied}, chainKey(id)...)
+	return storeKey(kindDenied, logindex.ChainKey(id))
 }
 
 func deniedKey(id *uint256.Int, number uint64, hash common.Hash) []byte {

@@ -157,13 +157,7 @@ func Open(db ethdb.KeyValueStore, chainID *uint256.Int, opts Options) (*ChainInd
 func (x *ChainIndex) ChainID() uint256.Int { return x.chainID }
 
 func chainPrefix(id *uint256.Int) []byte {
-	var b [32]byte
-	id.PutUint256(b[:])
-	l := id.ByteLen()
-	p := make([]byte, 0, len(keyPrefix)+1+l)
-	p = append(p, keyPrefix...)
-	p = append(p, byte(l))
-	return append(p, b[32-l:]...)
+	return append([]byte(keyPrefix), ChainKey(id)...)
 }
 
 func (x *ChainIndex) metaKey() []byte {

@@ -322,9 +322,10 @@ func (r *record) toBlock() (*Block, error) {
 	return b, nil
 }
 
-// chainIDKey is the compact key of a chain: its big-endian bytes without leading zeros,
-// prefixed by their count, so the keys of different chains never prefix one another.
-func chainIDKey(id *uint256.Int) []byte {
+// ChainKey is the compact key of a chain: its big-endian bytes without leading zeros,
+// prefixed by their count, so the keys of different chains never prefix one another. The
+// index and the safety engine key their per-chain records with it.
+func ChainKey(id *uint256.Int) []byte {
 	var b [32]byte
 	id.PutUint256(b[:])
 	l := id.ByteLen()
