@@ -172,22 +172,9 @@ func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
 // A second xgeth on 127.0.0.1 follows chain 901 over JSON-RPC, indexes it, answers checks
 // for it and includes a transaction executing one of its messages.
 func TestRemoteChainFollowedOverRPC(t *testing.T) {
-	cfgA := devnet.DefaultConfig()
-	cfgA.ChainIDs, cfgA.BasePort, cfgA.BlockTime = []uint64{901}, 0, time.Second
-	a, err := devnet.Start(cfgA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	cfgB := devnet.DefaultConfig()
-	cfgB.ChainIDs, cfgB.BasePort, cfgB.BlockTime = []uint64{902}, 0, time.Second
-	cfgB.Remote = map[uint64]string{901: a.Chains[0].WSEndpoint()}
-	cfgB.RemoteStartBlock = 2 // the emitter's deployment is block 1 at the earliest, its log later
-	b, err := devnet.Start(cfgB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := startPair(t, func(_, cfgB *devnet.Config) {
+		cfgB.RemoteStartBlock = 2 // the emitter's deployment is block 1 at the earliest, its log later
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -438,22 +438,9 @@ func TestAuthorityBadInput(t *testing.T) {
 // A second xgeth that follows a chain over JSON-RPC adopts the deposits-only replacement of
 // a denied block: the log of the replaced block is known to it before, and gone after.
 func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
-	cfgA := devnet.DefaultConfig()
-	cfgA.ChainIDs, cfgA.BasePort, cfgA.BlockTime = []uint64{901}, 0, time.Second
-	cfgA.ReplaceDelay = 3 * time.Second // B sees the invalid block before it goes
-	a, err := devnet.Start(cfgA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	cfgB := devnet.DefaultConfig()
-	cfgB.ChainIDs, cfgB.BasePort, cfgB.BlockTime = []uint64{902}, 0, time.Second
-	cfgB.Remote = map[uint64]string{901: a.Chains[0].WSEndpoint()}
-	b, err := devnet.Start(cfgB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	a, b := startPair(t, func(cfgA, _ *devnet.Config) {
+		cfgA.ReplaceDelay = 3 * time.Second // B sees the invalid block before it goes
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	src, err := ethclient.DialContext(ctx, a.Chains[0].HTTPEndpoint())
@@ -461,28 +448,16 @@ func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	authA := dialAuth(ctx, t, a, a.Chains[0])
 	rpcB := mustDial(ctx, t, b.Chains[0].HTTPEndpoint())
 	waitBlocks(ctx, t, src, 2)
 
-	// An unchecked transaction executing a message 901 never emitted.
+	// An unchecked transaction executing a message 901 never emitted. Its ExecutingMessage
+	// log, an initiating message in its own right, is known to B while B indexes the block.
 	first, _ := src.HeaderByNumber(ctx, big.NewInt(1))
 	bogus := message.Message{Identifier: message.Identifier{Origin: common.Address{0xbe, 0xef}, BlockNumber: 1, LogIndex: 9, Timestamp: first.Time, ChainID: *uint256.NewInt(901)},
 		MsgHash: crypto.Keccak256Hash([]byte("not emitted either"))}
-	inbox := xparams.CrossL2InboxAddress
-	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&bogus.Identifier, bogus.MsgHash)})
-	tx := signTx(ctx, t, src, a.Accounts[0], &inbox, event.EncodeValidateMessage(&bogus), al, 200_000)
-	raw, _ := tx.MarshalBinary()
-	// Hold A's sequencer once the block is in, so B sees the invalid block before it goes.
-	var h common.Hash
-	if err := authA.CallContext(ctx, &h, "devnet_sendUncheckedTransaction", hexutil.Bytes(raw)); err != nil {
-		t.Fatal(err)
-	}
-	r := waitReceipt(ctx, t, src, tx.Hash())
-	// The ExecutingMessage log of the invalid block, as an initiating message in its own
-	// right: B knows it while B indexes the invalid block.
+	logMsg, r := sendUnchecked(ctx, t, a, 0, src, bogus)
 	hdr, _ := src.HeaderByHash(ctx, r.BlockHash)
-	logMsg := message.OfLog(r.Logs[0], hdr.Time, uint256.NewInt(901))
 	entries := accesslist.Encode([]accesslist.Access{accesslist.FromMessage(&logMsg.Identifier, logMsg.MsgHash)})
 	desc := map[string]any{"chainID": "902", "timestamp": hexutil.Uint64(hdr.Time + 10)}
 	check := func() error {
@@ -542,35 +517,13 @@ func TestTransitiveInvalidationThreeChains(t *testing.T) {
 	d, ctx, clients := startDevnet(t, cfg, httpURL)
 	a, b, c := clients[0], clients[1], clients[2]
 	waitBlocks(ctx, t, c, 2)
-	inbox := xparams.CrossL2InboxAddress
 
-	// sendUnchecked executes msg on chain i without checks and returns the executing log as a
-	// message of chain id, and the receipt.
-	sendUnchecked := func(i int, cl *ethclient.Client, id uint64, msg message.Message) (message.Message, *types.Receipt) {
-		t.Helper()
-		al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)})
-		tx := signTx(ctx, t, cl, d.Accounts[i], &inbox, event.EncodeValidateMessage(&msg), al, 200_000)
-		raw, _ := tx.MarshalBinary()
-		var h common.Hash
-		if err := dialAuth(ctx, t, d, d.Chains[i]).CallContext(ctx, &h, "devnet_sendUncheckedTransaction", hexutil.Bytes(raw)); err != nil {
-			t.Fatal(err)
-		}
-		r := waitReceipt(ctx, t, cl, tx.Hash())
-		if r.Status != types.ReceiptStatusSuccessful || len(r.Logs) != 1 {
-			t.Fatalf("chain %d: executing transaction status %d, %d logs", id, r.Status, len(r.Logs))
-		}
-		hdr, err := cl.HeaderByHash(ctx, r.BlockHash)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return message.OfLog(r.Logs[0], hdr.Time, uint256.NewInt(id)), r
-	}
 	first, _ := c.HeaderByNumber(ctx, big.NewInt(1))
 	bogus := message.Message{Identifier: message.Identifier{Origin: common.Address{0x0c}, BlockNumber: 1, LogIndex: 5, Timestamp: first.Time, ChainID: *uint256.NewInt(901)},
 		MsgHash: crypto.Keccak256Hash([]byte("C executes nothing real"))}
-	logC, rC := sendUnchecked(2, c, 903, bogus)
-	logB, rB := sendUnchecked(1, b, 902, logC)
-	_, rA := sendUnchecked(0, a, 901, logB)
+	logC, rC := sendUnchecked(ctx, t, d, 2, c, bogus)
+	logB, rB := sendUnchecked(ctx, t, d, 1, b, logC)
+	_, rA := sendUnchecked(ctx, t, d, 0, a, logB)
 
 	type watched struct {
 		name string
@@ -750,4 +703,54 @@ func errorData(err error) string {
 		return fmt.Sprint(de.ErrorData())
 	}
 	return ""
+}
+
+// sendUnchecked executes msg on chain i of d (with account i) through
+// devnet_sendUncheckedTransaction, waits for the receipt, and returns the executing log as
+// an initiating message of that chain, and the receipt.
+func sendUnchecked(ctx context.Context, t *testing.T, d *devnet.Devnet, i int, cl *ethclient.Client, msg message.Message) (message.Message, *types.Receipt) {
+	t.Helper()
+	inbox := xparams.CrossL2InboxAddress
+	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)})
+	tx := signTx(ctx, t, cl, d.Accounts[i], &inbox, event.EncodeValidateMessage(&msg), al, 200_000)
+	raw, _ := tx.MarshalBinary()
+	var h common.Hash
+	if err := dialAuth(ctx, t, d, d.Chains[i]).CallContext(ctx, &h, "devnet_sendUncheckedTransaction", hexutil.Bytes(raw)); err != nil {
+		t.Fatal(err)
+	}
+	r := waitReceipt(ctx, t, cl, tx.Hash())
+	id := d.Chains[i].ID
+	if r.Status != types.ReceiptStatusSuccessful || len(r.Logs) != 1 {
+		t.Fatalf("chain %d: executing transaction status %d, %d logs", id, r.Status, len(r.Logs))
+	}
+	hdr, err := cl.HeaderByHash(ctx, r.BlockHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return message.OfLog(r.Logs[0], hdr.Time, uint256.NewInt(id)), r
+}
+
+// startPair starts devnet A running chain 901 and devnet B running 902 that follows A's 901
+// over WebSocket, both with one-second blocks; edit adjusts their configurations. Both stop
+// with the test.
+func startPair(t *testing.T, edit func(a, b *devnet.Config)) (*devnet.Devnet, *devnet.Devnet) {
+	t.Helper()
+	cfgA, cfgB := devnet.DefaultConfig(), devnet.DefaultConfig()
+	cfgA.ChainIDs, cfgA.BasePort, cfgA.BlockTime = []uint64{901}, 0, time.Second
+	cfgB.ChainIDs, cfgB.BasePort, cfgB.BlockTime = []uint64{902}, 0, time.Second
+	if edit != nil {
+		edit(&cfgA, &cfgB)
+	}
+	a, err := devnet.Start(cfgA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	cfgB.Remote = map[uint64]string{901: a.Chains[0].WSEndpoint()}
+	b, err := devnet.Start(cfgB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return a, b
 }
