@@ -52,9 +52,7 @@ func TestWaitsForItsDependency(t *testing.T) {
 	w := newWorld(t)
 	w.upTo(chainA, 3)
 	w.upTo(chainB, 5)
-	w.idx[chainA].Rewind(3)
 	// B6 executes A5, which A has not produced yet (its index head is 3).
-	w.salt[chainA] = 0
 	w.add(chainB, execOf(chainA, 5, 1))
 	_, wait := w.engine.Resolve()
 	wantHead(t, w, chainB, "cross-unsafe", 5)
@@ -127,12 +125,7 @@ func TestSameTimestampCycles(t *testing.T) {
 		w := newWorld(t)
 		w.upTo(chainA, 3)
 		w.upTo(chainB, 3)
-		// A4.0 executes B4.1, B4.0 executes A4.1.
-		b := w.build(chainB, execOf(chainA, 4, 1), plain())
-		a := w.build(chainA, execOf(chainB, 4, 1), plain())
-		// Each names the other's log by what the other holds: build both, then fix the
-		// names up, since neither was indexed when the other was built.
-		fixup(w, a, b)
+		addCycle(w)
 		ds := w.resolve()
 		var denied []string
 		for _, d := range ds {
@@ -173,9 +166,7 @@ func TestSameTimestampCycles(t *testing.T) {
 		for _, c := range []uint256.Int{chainA, chainB, chainC} {
 			w.upTo(c, 3)
 		}
-		b := w.build(chainB, execOf(chainA, 4, 1), plain())
-		a := w.build(chainA, execOf(chainB, 4, 1), plain())
-		fixup(w, a, b)
+		addCycle(w)
 		w.add(chainC, plain(), execOf(chainA, 4, 1)) // C4 depends on the cycle
 		ds := w.resolve()
 		for _, d := range ds {
@@ -205,13 +196,22 @@ func TestSameTimestampCycles(t *testing.T) {
 		for _, c := range []uint256.Int{chainA, chainB, chainC} {
 			w.upTo(c, 3)
 		}
-		b := w.build(chainB, execOf(chainA, 4, 1), plain())
-		a := w.build(chainA, execOf(chainB, 4, 1), plain())
-		fixup(w, a, b)
+		addCycle(w)
 		w.add(chainC, plain(), execOf(chainA, 3, 1))
 		w.resolve()
 		wantHead(t, w, chainC, "cross-unsafe", 4)
 	})
+}
+
+// addCycle appends blocks 4 of A and B that form a cycle: A4.0 executes B4.1 and B4.0
+// executes A4.1.
+func addCycle(w *world) {
+	w.t.Helper()
+	b := w.build(chainB, execOf(chainA, 4, 1), plain())
+	a := w.build(chainA, execOf(chainB, 4, 1), plain())
+	// Each names the other's log by what the other holds: build both, then fix the names
+	// up, since neither was indexed when the other was built.
+	fixup(w, a, b)
 }
 
 // fixup re-points the executing messages of a and b (blocks of the same height of A and
