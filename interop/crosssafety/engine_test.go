@@ -399,5 +399,3 @@ func TestEngineIsTheCheckersSafetyView(t *testing.T) {
 		t.Fatalf("safe: %v", err)
 	}
 }
-
-var _ = logindex.ErrFuture
