@@ -18,6 +18,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/xgeth/xgeth/interop/internal/leaktest"
 )
 
 func TestNewRPCSourceRejects(t *testing.T) {
@@ -38,8 +39,8 @@ func TestNewRPCSourceRejects(t *testing.T) {
 		}
 	}
 	// A URL that does not parse is not repeated in the error (url.Parse's own error does).
-	_, err := NewRPCSource("wss://" + secretUser + ":" + secretPass + "@[::1/v3/" + secretPath + "?token=" + secretQuery)
-	if err == nil || leaked(err.Error()) != nil {
+	_, err := NewRPCSource("wss://" + leaktest.User + ":" + leaktest.Pass + "@[::1/v3/" + leaktest.Path + "?token=" + leaktest.Query)
+	if err == nil || leaktest.Leaked(err.Error()) != nil {
 		t.Fatalf("unparsable URL: %v", err)
 	}
 	src, err := NewRPCSource("wss://user:secret@example.invalid/v3/key")
@@ -143,33 +144,6 @@ func FuzzDecodeBlock(f *testing.F) {
 	})
 }
 
-// Secrets of the URLs in the leak tests: none may appear in any error or status.
-const (
-	secretUser  = "alice-the-operator"
-	secretPass  = "S3cretPassw0rd"
-	secretPath  = "PathKey0123456789abcdef"
-	secretQuery = "QueryTok3n987zyx"
-)
-
-// secretURL is scheme://user:password@addr/v3/<path key>?token=<query token>&n=1.
-func secretURL(scheme, addr string) string {
-	return scheme + "://" + secretUser + ":" + secretPass + "@" + addr + "/v3/" + secretPath + "?token=" + secretQuery + "&n=1"
-}
-
-// leaked names the secret parts that text contains, in any spelling this test knows of.
-func leaked(text string) []string {
-	var out []string
-	for _, s := range []string{
-		secretUser, secretPass, secretPath, secretQuery,
-		base64.StdEncoding.EncodeToString([]byte(secretUser + ":" + secretPass)),
-	} {
-		if strings.Contains(text, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // leakyServers are remotes that fail in ways whose errors tend to carry the request URL:
 // each echoes everything it was sent (path, query, Authorization header) where it can.
 func leakyServers(t *testing.T) map[string]string {
@@ -220,9 +194,9 @@ func TestRPCSourceErrorsHideURLSecrets(t *testing.T) {
 	for name, addr := range leakyServers(t) {
 		for _, scheme := range []string{"http", "ws"} {
 			t.Run(name+" "+scheme, func(t *testing.T) {
-				src := rpcSource(t, secretURL(scheme, addr), WithRequestTimeout(10*time.Second))
+				src := rpcSource(t, leaktest.URL(scheme, addr), WithRequestTimeout(10*time.Second))
 				public := scheme + "://" + addr
-				if got := RedactURL(secretURL(scheme, addr)); got != public {
+				if got := RedactURL(leaktest.URL(scheme, addr)); got != public {
 					t.Fatalf("RedactURL %q, want %q", got, public)
 				}
 				ctx := context.Background()
@@ -243,7 +217,7 @@ func TestRPCSourceErrorsHideURLSecrets(t *testing.T) {
 					if err == nil {
 						t.Fatalf("call %d succeeded", i)
 					}
-					if l := leaked(err.Error()); l != nil {
+					if l := leaktest.Leaked(err.Error()); l != nil {
 						t.Fatalf("call %d: error leaks %q: %v", i, l, err)
 					}
 					if !strings.Contains(err.Error(), addr) {
@@ -258,8 +232,8 @@ func TestRPCSourceErrorsHideURLSecrets(t *testing.T) {
 				}
 				startFollower(t, f)
 				waitFor(t, "the error state", func() bool { st := f.Status(); return st.State == StateError && st.Err != nil })
-				if err := f.Status().Err; leaked(err.Error()) != nil {
-					t.Fatalf("status error leaks %q: %v", leaked(err.Error()), err)
+				if err := f.Status().Err; leaktest.Leaked(err.Error()) != nil {
+					t.Fatalf("status error leaks %q: %v", leaktest.Leaked(err.Error()), err)
 				}
 			})
 		}
@@ -269,7 +243,7 @@ func TestRPCSourceErrorsHideURLSecrets(t *testing.T) {
 // TestRedactor: every spelling of a URL's secrets is scrubbed, the scheme and host kept,
 // and errors keep what they wrap.
 func TestRedactor(t *testing.T) {
-	raw := "https://" + secretUser + ":" + secretPass + "@node.example:8545/v3/" + secretPath + "?token=" + secretQuery + "&x=a%2Fb#frag-" + secretQuery
+	raw := "https://" + leaktest.User + ":" + leaktest.Pass + "@node.example:8545/v3/" + leaktest.Path + "?token=" + leaktest.Query + "&x=a%2Fb#frag-" + leaktest.Query
 	src, err := NewRPCSource(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -279,16 +253,16 @@ func TestRedactor(t *testing.T) {
 		raw,
 		u.String(),
 		u.Redacted(),
-		`Post "https://` + secretUser + `:***@node.example:8545/v3/` + secretPath + `?token=` + secretQuery + `&x=a%2Fb": EOF`,
-		"invalid project id " + secretPath,
-		"token " + secretQuery + " expired",
-		"user " + secretUser + " denied",
-		"Basic " + base64.StdEncoding.EncodeToString([]byte(secretUser+":"+secretPass)),
-		"/v3/" + secretPath + "?token=" + secretQuery,
-		strings.Repeat("x", 5000) + secretPass,
+		`Post "https://` + leaktest.User + `:***@node.example:8545/v3/` + leaktest.Path + `?token=` + leaktest.Query + `&x=a%2Fb": EOF`,
+		"invalid project id " + leaktest.Path,
+		"token " + leaktest.Query + " expired",
+		"user " + leaktest.User + " denied",
+		"Basic " + base64.StdEncoding.EncodeToString([]byte(leaktest.User+":"+leaktest.Pass)),
+		"/v3/" + leaktest.Path + "?token=" + leaktest.Query,
+		strings.Repeat("x", 5000) + leaktest.Pass,
 	} {
 		err := src.public(fmt.Errorf("wrapped: %w", fmt.Errorf("%s: %w", text, ErrNotFound)))
-		if l := leaked(err.Error()); l != nil {
+		if l := leaktest.Leaked(err.Error()); l != nil {
 			t.Errorf("case %d: leaks %q", i, l)
 		}
 		if !errors.Is(err, ErrNotFound) {
@@ -380,10 +354,10 @@ func TestRPCSourceResponseBound(t *testing.T) {
 // keep none of its password, path or query once scrubbed (unless the public name itself
 // contains them), and never panic.
 func FuzzRedactor(f *testing.F) {
-	f.Add("https://" + secretUser + ":" + secretPass + "@node.example:8545/v3/" + secretPath + "?token=" + secretQuery)
+	f.Add("https://" + leaktest.User + ":" + leaktest.Pass + "@node.example:8545/v3/" + leaktest.Path + "?token=" + leaktest.Query)
 	f.Add("ws://127.0.0.1:9545")
 	f.Add("http://u:p%40ss%2Fword@h/a%2Fb/c?x=%26y&z=1#f")
-	f.Add("wss://[::1]:1/" + secretPath)
+	f.Add("wss://[::1]:1/" + leaktest.Path)
 	f.Fuzz(func(t *testing.T, raw string) {
 		src, err := NewRPCSource(raw)
 		if err != nil {

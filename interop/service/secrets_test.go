@@ -2,7 +2,6 @@ package service
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,30 +15,8 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/depset"
+	"github.com/xgeth/xgeth/interop/internal/leaktest"
 )
-
-const (
-	secretUser  = "alice-the-operator"
-	secretPass  = "S3cretPassw0rd"
-	secretPath  = "PathKey0123456789abcdef"
-	secretQuery = "QueryTok3n987zyx"
-)
-
-// secretURL is scheme://user:password@addr/v3/<path key>?token=<query token>.
-func secretURL(scheme, addr string) string {
-	return scheme + "://" + secretUser + ":" + secretPass + "@" + addr + "/v3/" + secretPath + "?token=" + secretQuery
-}
-
-func leaked(text string) []string {
-	var out []string
-	for _, s := range []string{secretUser, secretPass, secretPath, secretQuery,
-		base64.StdEncoding.EncodeToString([]byte(secretUser + ":" + secretPass))} {
-		if strings.Contains(text, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // lockedBuffer collects log output written from many goroutines.
 type lockedBuffer struct {
@@ -100,12 +77,12 @@ func TestStatusHidesURLSecrets(t *testing.T) {
 	addr := func(s *httptest.Server) string { return s.Listener.Addr().String() }
 
 	remotes := map[uint64]string{ // chain ID → URL
-		901: secretURL("http", addr(echo500)),
-		902: secretURL("ws", addr(echo500)),
-		903: secretURL("http", addr(hangUp)),
-		904: secretURL("ws", addr(hangUp)),
-		905: secretURL("http", closed),
-		906: secretURL("ws", addr(ws)),
+		901: leaktest.URL("http", addr(echo500)),
+		902: leaktest.URL("ws", addr(echo500)),
+		903: leaktest.URL("http", addr(hangUp)),
+		904: leaktest.URL("ws", addr(hangUp)),
+		905: leaktest.URL("http", closed),
+		906: leaktest.URL("ws", addr(ws)),
 	}
 	var chains []depset.Chain
 	for id, url := range remotes {
@@ -132,7 +109,7 @@ func TestStatusHidesURLSecrets(t *testing.T) {
 		if want := scheme + "://" + host; st.Source != want {
 			t.Errorf("chain %d: source %q, want %q", id, st.Source, want)
 		}
-		if l := leaked(st.Error); l != nil {
+		if l := leaktest.Leaked(st.Error); l != nil {
 			t.Errorf("chain %d: error leaks %q: %s", id, l, st.Error)
 		}
 		t.Logf("chain %d: %s %s %s", id, st.Source, st.State, st.Error)
@@ -143,7 +120,7 @@ func TestStatusHidesURLSecrets(t *testing.T) {
 		t.Fatal("no start-up log captured")
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if l := leaked(line); l != nil {
+		if l := leaktest.Leaked(line); l != nil {
 			t.Errorf("log line leaks %q: %s", l, line)
 		}
 	}
