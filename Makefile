@@ -24,9 +24,9 @@ devnet: build
 test: opgeth lint test-patches test-race
 	$(GO) test $(GOTEST_FLAGS) -timeout 20m $(PKGS)
 
-# The packages where readers race writers (index, checker, followers, service, pool filter)
-# also run under the race detector.
-RACE_PKGS := ./interop/logindex/ ./interop/checker/ ./interop/follower/ ./interop/service/ ./txpool/
+# The packages where readers race writers (index, checker, safety engine, followers, service,
+# pool filter) also run under the race detector.
+RACE_PKGS := ./interop/logindex/ ./interop/checker/ ./interop/crosssafety/ ./interop/follower/ ./interop/service/ ./txpool/
 test-race: opgeth
 	$(GO) test -race $(GOTEST_FLAGS) -timeout 15m $(RACE_PKGS)
 
