@@ -45,7 +45,8 @@ var (
 	}
 	interopDepSetFlag = &cli.StringFlag{
 		Name:  "interop.depset",
-		Usage: "Dependency set file (OP Stack JSON) listing every chain this devnet runs; the others are followed at their \"rpc\" URL with their activationTime and blockTime (default: genesis, this devnet's block time)",
+		Usage: "Dependency set file (OP Stack JSON) listing every chain of the set, this node's included; the others are followed at their \"rpc\" URL (or --interop.rpc) with their activationTime and blockTime",
+		Category: interopCategory,
 	}
 	interopStartBlockFlag = &cli.Uint64Flag{
 		Name:  "interop.startblock",
@@ -103,6 +104,7 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 	Flags: []cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
 		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
 	Action: func(ctx *cli.Context) error {
+		applyMetrics(ctx)
 		n := ctx.Int(devnetChainsFlag.Name)
 		if n < 1 || n > 64 {
 			return fmt.Errorf("--%s must be between 1 and 64, got %d", devnetChainsFlag.Name, n)

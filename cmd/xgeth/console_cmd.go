@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/cmd/utils"
+	"github.com/ethereum/go-ethereum/console"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/urfave/cli/v2"
+)
+
+var (
+	consoleCommand = &cli.Command{
+		Action: localConsole,
+		Name:   "console",
+		Usage:  "Start an interactive JavaScript environment",
+		Flags:  slices.Concat(nodeFlags, rpcFlags, consoleFlags, interopNodeFlags),
+		Description: `
+Starts the node as the root command does and opens geth's JavaScript console on it, with
+every RPC namespace the node serves in-process (interop_ and supervisor_ included).`,
+	}
+	attachCommand = &cli.Command{
+		Action:    remoteConsole,
+		Name:      "attach",
+		Usage:     "Start an interactive JavaScript environment (connect to node)",
+		ArgsUsage: "[endpoint]",
+		Flags:     slices.Concat([]cli.Flag{utils.DataDirFlag, utils.HttpHeaderFlag}, consoleFlags),
+		Description: `
+Opens geth's JavaScript console on a running node: an IPC path, or an http://, ws:// URL.
+Without an endpoint it attaches to the IPC socket in --datadir.`,
+	}
+)
+
+// localConsole starts a node and opens a console on it in-process.
+func localConsole(ctx *cli.Context) error {
+	n, err := makeNode(ctx)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	utils.StartNode(ctx, n.stack, true)
+	client := n.stack.Attach()
+	c, err := openConsole(ctx, client)
+	if err != nil {
+		return err
+	}
+	defer c.Stop(false)
+	if script := ctx.String(utils.ExecFlag.Name); script != "" {
+		c.Evaluate(script)
+		return nil
+	}
+	// The node going down (SIGTERM) ends the console.
+	go func() {
+		n.stack.Wait()
+		c.StopInteractive()
+	}()
+	c.Welcome()
+	c.Interactive()
+	return nil
+}
+
+// remoteConsole opens a console on a running node.
+func remoteConsole(ctx *cli.Context) error {
+	if ctx.Args().Len() > 1 {
+		return errors.New("invalid command line: too many arguments (want one endpoint)")
+	}
+	endpoint := ctx.Args().First()
+	if endpoint == "" {
+		cfg := nodeConfig(ctx)
+		endpoint = cfg.IPCEndpoint()
+	}
+	client, err := utils.DialRPCWithHeaders(endpoint, ctx.StringSlice(utils.HttpHeaderFlag.Name))
+	if err != nil {
+		return fmt.Errorf("unable to attach to %s: %w", endpoint, err)
+	}
+	c, err := openConsole(ctx, client)
+	if err != nil {
+		return err
+	}
+	defer c.Stop(false)
+	if script := ctx.String(utils.ExecFlag.Name); script != "" {
+		c.Evaluate(script)
+		return nil
+	}
+	c.Welcome()
+	c.Interactive()
+	return nil
+}
+
+func openConsole(ctx *cli.Context, client *rpc.Client) (*console.Console, error) {
+	c, err := console.New(console.Config{
+		DataDir: utils.MakeDataDir(ctx),
+		DocRoot: ctx.String(utils.JSpathFlag.Name),
+		Client:  client,
+		Preload: utils.MakeConsolePreloads(ctx),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("failed to start the JavaScript console: %w", err)
+	}
+	return c, nil
+}
