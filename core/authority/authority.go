@@ -82,10 +82,11 @@ type API struct {
 	checker Checker
 }
 
-// Checker checks the executing messages a forced transaction declares (the node's
-// *checker.Checker).
+// Checker checks the executing messages a forced transaction declares and those a payload's
+// block executes (the node's *checker.Checker).
 type Checker interface {
 	CheckAccessList(ctx context.Context, entries []common.Hash, minSafety safety.Level, desc checker.ExecutingDescriptor) error
+	VerifyBlockExecMsgs(chain *uint256.Int, block *logindex.Block) checker.Verdict
 	Failsafe() bool
 }
 
@@ -321,13 +322,15 @@ func (a *API) relabel(update engine.ForkchoiceStateV1) engine.ForkchoiceStateV1 
 	return a.crossLabels(update)
 }
 
-// checkForced checks the executing messages the forced transactions of attrs declare, as
-// they would execute in the block the attributes build. A definitive failure refuses the
-// attributes with -38003 (invalid payload attributes), which op-node turns into a
-// deposits-only replacement of a derived block; "no verdict yet" is a server error, which
-// op-node retries, never a refusal. Deposits declare nothing. With the failsafe on the
-// attributes pass unchecked: forced transactions are the consensus client's (L1-derived)
-// and cannot be left out, and the failsafe is no verdict on them.
+// checkForced looks at the executing messages the forced transactions of attrs declare, as
+// they would execute in the block the attributes build. A message that cannot be judged yet
+// (its source is not indexed this far) refuses the attributes with a server error, which
+// op-node retries later, never with -38003. A message declared definitively invalid does
+// not refuse them: an access list is a declaration, and only a message the block executes
+// makes it invalid. The block is built, and newPayload judges what it executes (INVALID, and
+// op-node replaces a derived block with its deposits-only version). Deposits declare
+// nothing. With the failsafe on the attributes pass unchecked: forced transactions are the
+// consensus client's (L1-derived) and cannot be left out.
 func (a *API) checkForced(ctx context.Context, attrs *engine.PayloadAttributes) error {
 	if attrs == nil || a.checker == nil || a.checker.Failsafe() {
 		return nil
@@ -348,7 +351,7 @@ func (a *API) checkForced(ctx context.Context, attrs *engine.PayloadAttributes) 
 		case rpcerr.NoVerdictYet(err):
 			return engine.GenericServerError.With(fmt.Errorf("forced transaction %d (%s): no verdict yet, retry: %w", i, tx.Hash(), err))
 		default:
-			return engine.InvalidPayloadAttributes.With(fmt.Errorf("forced transaction %d (%s) executes an invalid message: %w", i, tx.Hash(), err))
+			a.labels.log.Info("Forced transaction declares an invalid message; the built block is judged on what it executes", "index", i, "tx", tx.Hash(), "err", err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/message"
@@ -54,13 +55,15 @@ type Verdict struct {
 // of the message's origin and payload hash. A message naming a log of the block itself
 // must name an earlier log than the executing one (rules.CheckSameBlockOrder). Invalid
 // wins over Unknown: one invalid message makes the block invalid whatever the others are.
+// A message naming a log of the block itself is checked against block.LogHashes when the
+// block carries them, so a block not yet indexed (a payload being imported) can be judged.
 // A message into a block below the index's oldest retained block is Unknown, as it is
 // "no verdict yet" for CheckAccessList (ErrBlockPruned): this node has no data there.
 //
 // It judges local validity only: whether the initiating blocks are cross-safe, and
-// same-timestamp cycles, are the safety engine's business. A message that executes a log
-// of its own block is found only once the block is in the index, so call it after the
-// block has been appended (before, such a message is Unknown). It ignores the failsafe
+// same-timestamp cycles, are the safety engine's business. Without block.LogHashes, a
+// message that executes a log of its own block is found only once the block is in the
+// index (before, such a message is Unknown). It ignores the failsafe
 // (the failsafe gates what this node admits and builds, not what others built). A corrupt
 // index gives Unknown and trips the failsafe.
 func (c *Checker) VerifyBlockExecMsgs(chain *uint256.Int, block *logindex.Block) Verdict {
@@ -117,7 +120,16 @@ func (c *Checker) verifyBlock(chain *uint256.Int, block *logindex.Block) Verdict
 	for i := range block.ExecMsgs {
 		m := &block.ExecMsgs[i].Msg
 		id := &m.Identifier
-		_, logHash, r, err := c.lookup(&id.ChainID, id.BlockNumber, id.LogIndex, id.Timestamp)
+		var (
+			logHash common.Hash
+			r       reason
+			err     *rpcerr.Error
+		)
+		if id.ChainID.Eq(chain) && id.BlockNumber == block.Number && block.LogHashes != nil {
+			logHash, r, err = ownLog(block, id)
+		} else {
+			_, logHash, r, err = c.lookup(&id.ChainID, id.BlockNumber, id.LogIndex, id.Timestamp)
+		}
 		if err == nil && logHash != message.LogHash(id.Origin, m.MsgHash) {
 			r, err = reasonChecksum, ErrLogHashMismatch.Withf("origin %s, message hash %s", id.Origin, m.MsgHash.Hex())
 		}
@@ -131,6 +143,18 @@ func (c *Checker) verifyBlock(chain *uint256.Int, block *logindex.Block) Verdict
 		}
 	}
 	return undecided
+}
+
+// ownLog is the log a message names in the verified block itself, from the block's own log
+// hashes: the block need not be indexed (a payload being imported is not, yet).
+func ownLog(block *logindex.Block, id *message.Identifier) (common.Hash, reason, *rpcerr.Error) {
+	if id.Timestamp != block.Timestamp {
+		return common.Hash{}, reasonTimestamp, ErrTimestampMismatch.Withf("block %d has timestamp %d", block.Number, block.Timestamp)
+	}
+	if uint64(id.LogIndex) >= uint64(len(block.LogHashes)) {
+		return common.Hash{}, reasonLogNotFound, ErrLogNotFound.Withf("block %d has no log %d", block.Number, id.LogIndex)
+	}
+	return block.LogHashes[id.LogIndex], reasonOK, nil
 }
 
 func invalid(i int, block *logindex.Block, id *message.Identifier, err *rpcerr.Error) Verdict {

@@ -65,6 +65,32 @@ func TestVerifyBlockExecMsgs(t *testing.T) {
 			status: Invalid, msg: 0, want: rules.ErrInitiatedAfterExecuting, says: "initiating log 2, executing log 0",
 		},
 		{
+			name: "a block not indexed yet (a payload being imported) executing its own earlier log", chain: chainB,
+			block: execLogAt(headBlock+5, 2, msgAt(chainB, headBlock+5, 1)), status: Valid, msg: -1,
+		},
+		{
+			name: "a block not indexed yet executing its own log with another payload", chain: chainB,
+			block: execLogAt(headBlock+5, 2, func() message.Message {
+				m := msgAt(chainB, headBlock+5, 1)
+				m.MsgHash[0] ^= 1
+				return m
+			}()),
+			status: Invalid, msg: 0, want: ErrLogHashMismatch,
+		},
+		{
+			name: "a block not indexed yet executing its own log at another timestamp", chain: chainB,
+			block: execLogAt(headBlock+5, 2, func() message.Message {
+				m := msgAt(chainB, headBlock+5, 1)
+				m.Identifier.Timestamp--
+				return m
+			}()),
+			status: Invalid, msg: 0, want: ErrTimestampMismatch,
+		},
+		{
+			name: "a block not indexed yet executing a log it does not have", chain: chainB,
+			block: execLogAt(headBlock+5, logsPerBlock+2, msgAt(chainB, headBlock+5, logsPerBlock+1)), status: Invalid, msg: 0, want: ErrLogNotFound,
+		},
+		{
 			name: "the same log position of the same height on another chain is not its own block", chain: chainB,
 			block: execLogAt(30, 0, msgAt(chainA, 30, 2)), status: Valid, msg: -1,
 		},

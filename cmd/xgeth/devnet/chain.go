@@ -308,11 +308,14 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	ctx := context.Background()
 	state := c.forkchoice(parent)
 	// Transactions injected with devnet_sendUncheckedTransaction skip the check of forced
-	// transactions, on purpose.
-	fcu := c.wired.Engine.ForkchoiceUpdatedV3
+	// transactions and of the payload's executing messages, on purpose.
+	fcu, newPayload := c.wired.Engine.ForkchoiceUpdatedV3, c.wired.Engine.NewPayloadV4
 	if len(attrs.Transactions) > 1 && !depositsOnly {
 		fcu = func(ctx context.Context, st engine.ForkchoiceStateV1, pa *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
 			return authority.ForkchoiceUnchecked(c.wired.Engine, ctx, st, pa)
+		}
+		newPayload = func(ctx context.Context, p engine.ExecutableData, vh []common.Hash, br *common.Hash, er []hexutil.Bytes) (engine.PayloadStatusV1, error) {
+			return authority.NewPayloadUnchecked(c.wired.Engine, ctx, p, vh, br, er)
 		}
 	}
 	res, err := fcu(ctx, state, attrs)
@@ -336,7 +339,7 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	if err != nil {
 		return fmt.Errorf("%w: getPayload: %v", errBuild, err)
 	}
-	status, err := c.wired.Engine.NewPayloadV4(ctx, *env.ExecutionPayload, []common.Hash{}, &beaconRoot, []hexutil.Bytes{})
+	status, err := newPayload(ctx, *env.ExecutionPayload, []common.Hash{}, &beaconRoot, []hexutil.Bytes{})
 	if err != nil {
 		return fmt.Errorf("%w: newPayload: %v", errBuild, err)
 	}

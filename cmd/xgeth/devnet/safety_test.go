@@ -642,10 +642,13 @@ func TestSuperRootAtTimestamp(t *testing.T) {
 	}
 }
 
-// engine_forkchoiceUpdatedV3 with payload attributes whose forced transactions execute an
-// invalid message is refused with -38003 (invalid payload attributes); one whose message
-// cannot be judged yet gets a server error (retry), never -38003.
-func TestForcedTransactionsChecked(t *testing.T) {
+// A derived payload (forced transactions, as op-node sends them from L1 batches) is judged
+// on the executing messages its block emits: forkchoiceUpdated accepts the attributes and
+// newPayload answers INVALID naming the message, which op-node turns into a deposits-only
+// replacement. A transaction that declares the same invalid message but never executes it
+// leaves the block VALID. A message that cannot be judged yet gets a server error (retry)
+// from forkchoiceUpdated, never -38003 or INVALID.
+func TestDerivedPayloadJudged(t *testing.T) {
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	src, dst := clients[0], clients[1]
 	waitBlocks(ctx, t, dst, 2)
@@ -659,40 +662,72 @@ func TestForcedTransactionsChecked(t *testing.T) {
 	genesis, _ := dst.HeaderByNumber(ctx, big.NewInt(0))
 	deposit, _ := devnet.L1InfoDeposit(head.Number.Uint64()+1, genesis.Time).MarshalBinary()
 	srcHead, _ := src.HeaderByNumber(ctx, nil)
-	inbox := xparams.CrossL2InboxAddress
+	inbox, elsewhere := xparams.CrossL2InboxAddress, common.Address{0x42}
 	nextTS := head.Time + 1
-	attrsWith := func(m message.Message, ts uint64, nonce uint64) *engine.PayloadAttributes {
+	builds := byte(0)
+	attrsWith := func(m message.Message, ts uint64, to *common.Address) *engine.PayloadAttributes {
 		al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&m.Identifier, m.MsgHash)})
 		tx := types.MustSignNewTx(d.Accounts[3].Key, types.LatestSignerForChainID(big.NewInt(902)), &types.DynamicFeeTx{
-			ChainID: big.NewInt(902), Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000), Gas: 200_000, To: &inbox,
+			ChainID: big.NewInt(902), Nonce: 0, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000), Gas: 200_000, To: to,
 			Data: event.EncodeValidateMessage(&m), AccessList: al})
 		raw, _ := tx.MarshalBinary()
 		gas, minBase, root := uint64(30_000_000), uint64(0), common.Hash{}
-		return &engine.PayloadAttributes{Timestamp: ts, Random: common.Hash{1}, SuggestedFeeRecipient: common.Address{2}, Withdrawals: []*types.Withdrawal{},
+		builds++
+		return &engine.PayloadAttributes{Timestamp: ts, Random: common.Hash{builds}, SuggestedFeeRecipient: common.Address{2}, Withdrawals: []*types.Withdrawal{},
 			BeaconRoot: &root, Transactions: [][]byte{deposit, raw}, NoTxPool: true, GasLimit: &gas, EIP1559Params: make([]byte, 8), MinBaseFee: &minBase}
 	}
 	state := engine.ForkchoiceStateV1{HeadBlockHash: head.Hash()}
-	var res engine.ForkChoiceResponse
+	// build runs forkchoiceUpdated with attrs, getPayload and newPayload, as op-node does.
+	build := func(attrs *engine.PayloadAttributes) engine.PayloadStatusV1 {
+		t.Helper()
+		var res engine.ForkChoiceResponse
+		if err := auth.CallContext(ctx, &res, "engine_forkchoiceUpdatedV3", state, attrs); err != nil {
+			t.Fatalf("forkchoiceUpdated with derived attributes: %v (%s)", err, errorData(err))
+		}
+		if res.PayloadID == nil {
+			t.Fatalf("no payload ID (status %s)", res.PayloadStatus.Status)
+		}
+		var env engine.ExecutionPayloadEnvelope
+		if err := auth.CallContext(ctx, &env, "engine_getPayloadV4", res.PayloadID); err != nil {
+			t.Fatal(err)
+		}
+		if len(env.ExecutionPayload.Transactions) != 2 {
+			t.Fatalf("built block has %d transactions, want the deposit and the forced one", len(env.ExecutionPayload.Transactions))
+		}
+		var status engine.PayloadStatusV1
+		if err := auth.CallContext(ctx, &status, "engine_newPayloadV4", env.ExecutionPayload, []common.Hash{}, common.Hash{}, []hexutil.Bytes{}); err != nil {
+			t.Fatal(err)
+		}
+		return status
+	}
 
-	// A log 901 does not have.
+	// A log 901 does not have, executed: INVALID, naming it.
 	first, _ := src.HeaderByNumber(ctx, big.NewInt(1))
 	bad := message.Message{Identifier: message.Identifier{Origin: common.Address{7}, BlockNumber: 1, LogIndex: 9, Timestamp: first.Time, ChainID: *uint256.NewInt(901)},
 		MsgHash: common.Hash{8}}
-	err = auth.CallContext(ctx, &res, "engine_forkchoiceUpdatedV3", state, attrsWith(bad, nextTS, 0))
-	var rerr rpc.Error
-	if err == nil || !errors.As(err, &rerr) || rerr.ErrorCode() != -38003 || !strings.Contains(errorData(err), "no log at that index") {
-		t.Fatalf("forced transaction with an invalid message: %v (%s), want -38003 naming it", err, errorData(err))
+	status := build(attrsWith(bad, nextTS, &inbox))
+	if status.Status != engine.INVALID || status.ValidationError == nil || !strings.Contains(*status.ValidationError, "log 9") {
+		t.Fatalf("derived payload executing an invalid message: status %s (%v), want INVALID naming the message", status.Status, status.ValidationError)
+	}
+	if status.LatestValidHash == nil || *status.LatestValidHash != head.Hash() {
+		t.Fatalf("latestValidHash %v, want the parent %s", status.LatestValidHash, head.Hash())
+	}
+	// The same declaration, never executed: the block is valid.
+	if status := build(attrsWith(bad, nextTS, &elsewhere)); status.Status != engine.VALID {
+		t.Fatalf("derived payload that only declares an invalid message: status %s (%v), want VALID", status.Status, status.ValidationError)
 	}
 	// A block of 901 above what is indexed, in the attributes' past: no verdict yet.
 	future := message.Message{Identifier: message.Identifier{Origin: common.Address{7}, BlockNumber: srcHead.Number.Uint64() + 50, LogIndex: 0,
 		Timestamp: srcHead.Time + 50, ChainID: *uint256.NewInt(901)}, MsgHash: common.Hash{9}}
-	err = auth.CallContext(ctx, &res, "engine_forkchoiceUpdatedV3", state, attrsWith(future, srcHead.Time+60, 0))
+	var res engine.ForkChoiceResponse
+	err = auth.CallContext(ctx, &res, "engine_forkchoiceUpdatedV3", state, attrsWith(future, srcHead.Time+60, &inbox))
+	var rerr rpc.Error
 	if err == nil || !errors.As(err, &rerr) || rerr.ErrorCode() == -38003 || !strings.Contains(errorData(err), "retry") {
 		t.Fatalf("forced transaction whose message has no verdict yet: %v (%s), want a retryable server error", err, errorData(err))
 	}
 	// Nothing changed: the head is the same.
 	if now, _ := dst.HeaderByNumber(ctx, nil); now.Hash() != head.Hash() {
-		t.Fatal("a refused forkchoiceUpdated moved the head")
+		t.Fatal("judging payloads moved the head")
 	}
 }
 
