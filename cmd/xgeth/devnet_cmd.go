@@ -44,8 +44,8 @@ var (
 		Usage: "Chain of the dependency set run by another process, as <chainID>=<JSON-RPC URL> (ws:// preferred; repeatable)",
 	}
 	interopDepSetFlag = &cli.StringFlag{
-		Name:  "interop.depset",
-		Usage: "Dependency set file (OP Stack JSON) listing every chain of the set, this node's included; the others are followed at their \"rpc\" URL (or --interop.rpc) with their activationTime and blockTime",
+		Name:     "interop.depset",
+		Usage:    "Dependency set file (OP Stack JSON) listing every chain of the set, this node's included; the others are followed at their \"rpc\" URL (or --interop.rpc) with their activationTime and blockTime",
 		Category: interopCategory,
 	}
 	interopStartBlockFlag = &cli.Uint64Flag{

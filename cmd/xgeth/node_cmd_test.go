@@ -275,12 +275,16 @@ func TestNodeRefusesBadCommandLines(t *testing.T) {
 		},
 		{
 			name: "--interop.rpc without a dependency set",
-			args: func(t *testing.T, d, j string) []string { return append(operatorLine(d, j), "--interop.rpc", "902=http://127.0.0.1:1") },
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.rpc", "902=http://127.0.0.1:1")
+			},
 			says: "--interop.rpc needs --interop.depset", fresh: true,
 		},
 		{
 			name: "bad --interop.minsafety",
-			args: func(t *testing.T, d, j string) []string { return append(operatorLine(d, j), "--interop.minsafety", "invalid") },
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.minsafety", "invalid")
+			},
 			says: "--interop.minsafety", fresh: true,
 		},
 		{
