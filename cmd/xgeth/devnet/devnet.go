@@ -21,12 +21,10 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
-	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/depset"
-	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/safety"
 	"github.com/xgeth/xgeth/interop/service"
 	"github.com/xgeth/xgeth/txpool"
@@ -88,9 +86,8 @@ type Devnet struct {
 	Interop   *service.Service
 	JWTSecret string // file holding the JWT secret of every chain's authenticated port
 
-	tempJWT    bool // JWTSecret is a temporary file of an in-memory devnet
-	db         ethdb.KeyValueStore
-	changesSub event.Subscription
+	tempJWT bool // JWTSecret is a temporary file of an in-memory devnet
+	db      ethdb.KeyValueStore
 }
 
 // Start starts every chain of cfg and their sequencers.
@@ -160,21 +157,6 @@ func Start(cfg Config) (*Devnet, error) {
 		}
 		d.Chains = append(d.Chains, c)
 	}
-	// Every index change (a block or a rewind on any chain) makes cached pool verdicts stale.
-	changes := make(chan follower.Event, 256)
-	d.changesSub = d.Interop.SubscribeChanges(changes)
-	go func() {
-		for {
-			select {
-			case <-changes:
-				for _, c := range d.Chains {
-					c.Filter.Invalidate()
-				}
-			case <-d.changesSub.Err():
-				return
-			}
-		}
-	}()
 	if err := d.Interop.Start(); err != nil {
 		d.Close()
 		return nil, err
@@ -355,9 +337,6 @@ func genesisTime(dataDir string) (uint64, error) {
 
 // Close stops the interop service, then every chain.
 func (d *Devnet) Close() {
-	if d.changesSub != nil {
-		d.changesSub.Unsubscribe()
-	}
 	if d.Interop != nil {
 		d.Interop.Stop()
 	}

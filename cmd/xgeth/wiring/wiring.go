@@ -16,6 +16,7 @@ import (
 	"github.com/ethereum/go-ethereum/eth"
 	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
+	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
@@ -33,8 +34,10 @@ type Chain struct {
 	Engine *authority.API
 	Labels *authority.Labels
 
-	svc  *service.Service
-	head *chainHead
+	svc     *service.Service
+	head    *chainHead
+	changes event.Subscription // index changes → stale pool verdicts
+	done    chan struct{}
 }
 
 // Prepare sets the interop parts of the chain's eth config: the pool's ingress filter and
@@ -79,11 +82,34 @@ func (w *Chain) Attach(stack *node.Node, backend *eth.Ethereum) error {
 	return nil
 }
 
-// Start keeps the chain's safe and finalized blocks on the safety engine's heads.
-func (w *Chain) Start() { w.Labels.Start() }
+// Start keeps the chain's safe and finalized blocks on the safety engine's heads, and marks
+// the pool's cached verdicts stale on every index change (a block or a rewind, any chain).
+func (w *Chain) Start() {
+	w.Labels.Start()
+	ch := make(chan follower.Event, 256)
+	w.changes = w.svc.SubscribeChanges(ch)
+	w.done = make(chan struct{})
+	go func() {
+		defer close(w.done)
+		for {
+			select {
+			case <-ch:
+				w.Filter.Invalidate()
+			case <-w.changes.Err():
+				return
+			}
+		}
+	}()
+}
 
 // Stop stops what Start started.
-func (w *Chain) Stop() { w.Labels.Stop() }
+func (w *Chain) Stop() {
+	if w.changes != nil {
+		w.changes.Unsubscribe()
+		<-w.done
+	}
+	w.Labels.Stop()
+}
 
 // chainHead tells the pool filter about its chain's head.
 type chainHead struct {
