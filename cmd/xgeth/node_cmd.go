@@ -266,6 +266,7 @@ func storedChainConfig(stack *node.Node, ethCfg *ethconfig.Config) (*params.Chai
 
 // interopNodeConfig is what the --interop.* flags say, checked before the node is created.
 type interopNodeConfig struct {
+	disable    bool        // --interop.disable: no interop service
 	set        *depset.Set // nil: no --interop.depset
 	remote     map[uint256.Int]string
 	blockTime  uint64
@@ -312,6 +313,9 @@ func interopFlags(ctx *cli.Context) (*interopNodeConfig, error) {
 		}
 		c.remote[*id] = url
 	}
+	if c.disable = ctx.Bool(interopDisableFlag.Name); c.disable && (c.set != nil || len(c.remote) > 0) {
+		return nil, fmt.Errorf("--%s cannot be combined with --%s or --%s", interopDisableFlag.Name, interopDepSetFlag.Name, interopRPCFlag.Name)
+	}
 	if len(c.remote) > 0 && c.set == nil {
 		return nil, fmt.Errorf("--%s needs --%s (the chains it names must be in the dependency set)", interopRPCFlag.Name, interopDepSetFlag.Name)
 	}
@@ -325,6 +329,12 @@ var errInterop = errors.New("interop")
 // the service and sets the pool filter and builder checker into ethCfg (before eth.New).
 func (n *fullNode) prepareInterop(ctx *cli.Context, c *interopNodeConfig, chainCfg *params.ChainConfig, ethCfg *ethconfig.Config) (*interopParts, error) {
 	scheduled := chainCfg != nil && chainCfg.LagoonTime != nil
+	if c.disable {
+		if scheduled {
+			log.Warn("Interop is scheduled but disabled by flag: no log index, no interop checks, no cross-chain safety", "flag", "--"+interopDisableFlag.Name)
+		}
+		return nil, nil
+	}
 	if !scheduled {
 		if c.set != nil {
 			return nil, fmt.Errorf("--%s: %w: the chain's genesis schedules no interop fork (lagoonTime); initialise the datadir with a genesis that does, or use --%s", interopDepSetFlag.Name, errInterop, utils.OverrideOptimismInterop.Name)

@@ -180,6 +180,17 @@ func TestNodeAcceptsOperatorCommandLines(t *testing.T) {
 			t.Fatalf("interop_status served on a chain without interop: %+v", status)
 		}
 	})
+	t.Run("interop scheduled, --interop.disable", func(t *testing.T) {
+		datadir, jwt := initDatadir(t, 901, true)
+		c := startNode(t, datadir, append(operatorLine(datadir, jwt), "--interop.disable")...)
+		var status []rpcapi.ChainStatus
+		if err := c.Call(&status, "interop_status"); err == nil {
+			t.Fatalf("interop_status served with --interop.disable: %+v", status)
+		}
+		if _, err := os.Stat(filepath.Join(datadir, "geth", interopDBName)); !os.IsNotExist(err) {
+			t.Fatalf("log index database created with --interop.disable (%v)", err)
+		}
+	})
 	t.Run("dependency set with an unreachable chain", func(t *testing.T) {
 		datadir, jwt := initDatadir(t, 901, true)
 		set := writeFile(t, t.TempDir(), "depset.json", `{"dependencies":{"901":{},"902":{}}}`)
@@ -279,6 +290,13 @@ func TestNodeRefusesBadCommandLines(t *testing.T) {
 				return append(operatorLine(d, j), "--interop.rpc", "902=http://127.0.0.1:1")
 			},
 			says: "--interop.rpc needs --interop.depset", fresh: true,
+		},
+		{
+			name: "--interop.disable with a dependency set",
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.disable", "--interop.depset", writeFile(t, t.TempDir(), "d.json", `{"dependencies":{"901":{}}}`))
+			},
+			says: "--interop.disable cannot be combined", fresh: true,
 		},
 		{
 			name: "bad --interop.minsafety",

@@ -183,10 +183,16 @@ var (
 
 	// interopNodeFlags configure the interop service of the node command.
 	interopNodeFlags = []cli.Flag{
-		interopDepSetFlag, interopRPCFlag, interopBlockTimeFlag, interopStartBlockFlag, interopStartTimeFlag,
+		interopDisableFlag, interopDepSetFlag, interopRPCFlag, interopBlockTimeFlag, interopStartBlockFlag, interopStartTimeFlag,
 		interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag,
 	}
 )
+
+var interopDisableFlag = &cli.BoolFlag{
+	Name:     "interop.disable",
+	Usage:    "Run as op-geth does, without the interop service, even on a chain that schedules interop (no log index, no checks, no cross-chain safety)",
+	Category: interopCategory,
+}
 
 var interopBlockTimeFlag = &cli.Uint64Flag{
 	Name:     "interop.blocktime",

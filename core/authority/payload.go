@@ -7,9 +7,11 @@ import (
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/follower"
+	xparams "github.com/xgeth/xgeth/params"
 )
 
 // The newPayload methods run op-geth's, then judge the executing messages the payload's
@@ -91,6 +93,10 @@ func (a *API) verifyStored(hash common.Hash) (checker.Verdict, error) {
 		return checker.Verdict{Status: checker.Valid, Msg: -1}, nil
 	}
 	receipts := bc.GetReceiptsByHash(hash)
+	if !emitsFromInbox(receipts) {
+		// Only the CrossL2Inbox emits executing messages: nothing to judge.
+		return checker.Verdict{Status: checker.Valid, Msg: -1}, nil
+	}
 	hashes := make([]common.Hash, len(block.Transactions()))
 	for i, tx := range block.Transactions() {
 		hashes[i] = tx.Hash()
@@ -100,4 +106,16 @@ func (a *API) verifyStored(hash common.Hash) (checker.Verdict, error) {
 		return checker.Verdict{}, err
 	}
 	return a.checker.VerifyBlockExecMsgs(&a.labels.id, b), nil
+}
+
+// emitsFromInbox reports whether any log of receipts comes from the CrossL2Inbox.
+func emitsFromInbox(receipts types.Receipts) bool {
+	for _, r := range receipts {
+		for _, l := range r.Logs {
+			if l.Address == xparams.CrossL2InboxAddress {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/beacon/engine"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
+	"github.com/xgeth/xgeth/interop/rpcapi"
+)
+
+// logGenesis is an OP chain (every fork through Lagoon at genesis) with a funded key and a
+// contract that emits 100 logs when called.
+func logGenesis() (*core.Genesis, *ecdsa.PrivateKey, common.Address) {
+	key, _ := crypto.GenerateKey()
+	emitter := common.Address{0xe0}
+	g := devnet.Genesis(901, uint64(time.Now().Unix())-1_000_000, nil)
+	g.Alloc[crypto.PubkeyToAddress(key.PublicKey)] = types.Account{Balance: new(big.Int).Lsh(big.NewInt(1), 100)}
+	g.Alloc[emitter] = types.Account{Balance: common.Big0, Code: bytes.Repeat([]byte{0x60, 0x00, 0x60, 0x00, 0xa0}, 100)} // 100 × LOG0(0, 0)
+	return g, key, emitter
+}
+
+// buildLogChain has a node (auth, on genesis g) sequence n blocks through the engine API as
+// op-node does (forkchoiceUpdated with attributes, getPayload, newPayload,
+// forkchoiceUpdated), each with the L1-info deposit and one transaction that emits 100
+// logs, and returns their payloads.
+func buildLogChain(b *testing.B, auth *rpc.Client, g *core.Genesis, key *ecdsa.PrivateKey, emitter common.Address, n int) []*engine.ExecutableData {
+	b.Helper()
+	signer := types.LatestSigner(g.Config)
+	var head struct {
+		Hash common.Hash `json:"hash"`
+	}
+	if err := auth.Call(&head, "eth_getBlockByNumber", "0x0", false); err != nil {
+		b.Fatal(err)
+	}
+	parent, ts := head.Hash, g.Timestamp
+	out := make([]*engine.ExecutableData, 0, n)
+	for i := 0; i < n; i++ {
+		ts += 2
+		deposit, _ := devnet.L1InfoDeposit(uint64(i+1), g.Timestamp).MarshalBinary()
+		tx, _ := types.MustSignNewTx(key, signer, &types.DynamicFeeTx{ChainID: g.Config.ChainID, Nonce: uint64(i), To: &emitter,
+			Gas: 100_000, GasFeeCap: big.NewInt(10_000_000_000), GasTipCap: big.NewInt(1)}).MarshalBinary()
+		gas, minBase, root := uint64(30_000_000), uint64(0), common.Hash{}
+		attrs := &engine.PayloadAttributes{Timestamp: ts, Random: common.Hash{1}, SuggestedFeeRecipient: common.Address{2}, Withdrawals: []*types.Withdrawal{},
+			BeaconRoot: &root, Transactions: [][]byte{deposit, tx}, NoTxPool: true, GasLimit: &gas, EIP1559Params: make([]byte, 8), MinBaseFee: &minBase}
+		var res engine.ForkChoiceResponse
+		if err := auth.Call(&res, "engine_forkchoiceUpdatedV3", engine.ForkchoiceStateV1{HeadBlockHash: parent}, attrs); err != nil || res.PayloadID == nil {
+			b.Fatalf("build %d: %v", i+1, err)
+		}
+		var env engine.ExecutionPayloadEnvelope
+		if err := auth.Call(&env, "engine_getPayloadV4", res.PayloadID); err != nil {
+			b.Fatal(err)
+		}
+		importBlock(b, auth, env.ExecutionPayload)
+		out = append(out, env.ExecutionPayload)
+		parent = env.ExecutionPayload.BlockHash
+	}
+	return out
+}
+
+// importBlock is engine_newPayloadV4 and engine_forkchoiceUpdatedV3 to it, both VALID.
+func importBlock(b *testing.B, auth *rpc.Client, p *engine.ExecutableData) {
+	var status engine.PayloadStatusV1
+	if err := auth.Call(&status, "engine_newPayloadV4", p, []common.Hash{}, common.Hash{}, []hexutil.Bytes{}); err != nil || status.Status != engine.VALID {
+		b.Fatalf("newPayload %d: %v %s %v", p.Number, err, status.Status, status.ValidationError)
+	}
+	var res engine.ForkChoiceResponse
+	if err := auth.Call(&res, "engine_forkchoiceUpdatedV3", engine.ForkchoiceStateV1{HeadBlockHash: p.BlockHash}, nil); err != nil || res.PayloadStatus.Status != engine.VALID {
+		b.Fatalf("forkchoiceUpdated %d: %v %s", p.Number, err, res.PayloadStatus.Status)
+	}
+}
+
+func freePort(b *testing.B) int {
+	b.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// BenchmarkNodeImportOverhead measures what the interop service costs block import on the
+// node command, through the engine API as op-node drives it (engine_newPayloadV4, then
+// engine_forkchoiceUpdatedV3 per block, over the JWT port): a pre-built chain of
+// XGETH_IMPORT_BLOCKS blocks (default 1000) with 100 logs each is imported into a real
+// xgeth process with --interop.disable and into one with interop on, alternately, and the
+// overhead is reported in percent. With interop on the run ends once the log index has the
+// head too.
+func BenchmarkNodeImportOverhead(b *testing.B) {
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("XGETH_IMPORT_BLOCKS")); err == nil && v > 0 {
+		n = v
+	}
+	genesis, key, emitter := logGenesis()
+	dir := b.TempDir()
+	genesisFile := filepath.Join(dir, "genesis.json")
+	data, err := genesis.MarshalJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	os.WriteFile(genesisFile, data, 0o644)
+	secret := bytes.Repeat([]byte{0xab}, 32)
+	jwt := filepath.Join(dir, "jwt.txt")
+	os.WriteFile(jwt, []byte(hexutil.Encode(secret)), 0o600)
+
+	// start runs a fresh xgeth node on genesisFile and returns its engine API client.
+	start := func(name string, interop bool) (*rpc.Client, string, func()) {
+		datadir := filepath.Join(dir, name)
+		if out, err := runXgethB(b, "init", "--datadir", datadir, "--state.scheme=hash", genesisFile); err != nil {
+			b.Fatalf("init: %v\n%s", err, out)
+		}
+		port := freePort(b)
+		args := []string{"--datadir", datadir, "--networkid", "901", "--syncmode", "full", "--gcmode", "archive", "--state.scheme=hash",
+			"--nodiscover", "--maxpeers", "0", "--port", "0", "--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(port),
+			"--authrpc.jwtsecret", jwt, "--verbosity", "2"}
+		if !interop {
+			args = append(args, "--interop.disable")
+		}
+		cmd, out := xgethProcess(args...)
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		stop := func() { cmd.Process.Kill(); cmd.Wait() }
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			auth, err := rpc.DialOptions(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", port), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret))))
+			if err == nil {
+				var id hexutil.Big
+				if err = auth.Call(&id, "eth_chainId"); err == nil {
+					return auth, datadir, func() { auth.Close(); stop() }
+				}
+				auth.Close()
+			}
+			if time.Now().After(deadline) {
+				stop()
+				b.Fatalf("xgeth did not start: %v\n%s", err, out)
+			}
+		}
+	}
+	t0 := time.Now()
+	builder, _, stopBuilder := start("builder", false)
+	payloads := buildLogChain(b, builder, genesis, key, emitter, n)
+	stopBuilder()
+	b.Logf("built %d blocks of 100 logs in %v", n, time.Since(t0).Round(time.Millisecond))
+
+	run := func(interop bool, round int) time.Duration {
+		auth, datadir, stop := start(fmt.Sprintf("data-%v-%d", interop, round), interop)
+		defer stop()
+		begin := time.Now()
+		for _, p := range payloads {
+			importBlock(b, auth, p)
+		}
+		if interop {
+			// The index catches up with the head (over IPC: interop_status).
+			ipc, err := rpc.Dial(filepath.Join(datadir, "geth.ipc"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ipc.Close()
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+				var status []rpcapi.ChainStatus
+				if err := ipc.Call(&status, "interop_status"); err == nil && len(status) == 1 && status[0].LocalUnsafe != nil &&
+					uint64(status[0].LocalUnsafe.Number) == uint64(n) {
+					break
+				}
+				if time.Now().After(deadline) {
+					b.Fatal("the log index did not reach the imported head")
+				}
+			}
+		}
+		return time.Since(begin)
+	}
+	var plain, withInterop time.Duration
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			plain += run(false, i)
+			withInterop += run(true, i)
+		} else {
+			withInterop += run(true, i)
+			plain += run(false, i)
+		}
+	}
+	rounds := float64(b.N)
+	b.ReportMetric(float64(plain.Microseconds())/rounds/float64(n), "µs/block-plain")
+	b.ReportMetric(float64(withInterop.Microseconds())/rounds/float64(n), "µs/block-interop")
+	b.ReportMetric(100*(float64(withInterop)-float64(plain))/float64(plain), "%overhead")
+}
+
+// runXgethB is runXgeth for benchmarks.
+func runXgethB(b *testing.B, args ...string) (string, error) {
+	cmd, out := xgethProcess(args...)
+	err := cmd.Run()
+	return strings.TrimSpace(out.String()), err
+}
