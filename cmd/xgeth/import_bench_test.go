@@ -22,8 +22,13 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
+	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/event"
+	"github.com/xgeth/xgeth/interop/message"
 	"github.com/xgeth/xgeth/interop/rpcapi"
+	xparams "github.com/xgeth/xgeth/params"
 )
 
 // logGenesis is an OP chain (every fork through Lagoon at genesis) with a funded key and a
@@ -208,4 +213,128 @@ func runXgethB(b *testing.B, args ...string) (string, error) {
 	cmd, out := xgethProcess(args...)
 	err := cmd.Run()
 	return strings.TrimSpace(out.String()), err
+}
+
+// BenchmarkNodePoolAdmission measures eth_sendRawTransaction on the node command over HTTP:
+// a plain transfer against an interop transaction (an access list declaring one message of
+// the chain's own logs, each transaction a different message so that no cached verdict is
+// reused), alternately in one run. It reports both latencies and their difference.
+func BenchmarkNodePoolAdmission(b *testing.B) {
+	const blocks = 4 // 400 distinct messages
+	genesis, key, emitter := logGenesis()
+	plainKey, _ := crypto.GenerateKey()
+	interopKey, _ := crypto.GenerateKey()
+	for _, k := range []*ecdsa.PrivateKey{plainKey, interopKey} {
+		genesis.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Lsh(big.NewInt(1), 100)}
+	}
+	dir := b.TempDir()
+	genesisFile := filepath.Join(dir, "genesis.json")
+	data, _ := genesis.MarshalJSON()
+	os.WriteFile(genesisFile, data, 0o644)
+	secret := bytes.Repeat([]byte{0xab}, 32)
+	jwt := filepath.Join(dir, "jwt.txt")
+	os.WriteFile(jwt, []byte(hexutil.Encode(secret)), 0o600)
+	datadir := filepath.Join(dir, "data")
+	if out, err := runXgethB(b, "init", "--datadir", datadir, "--state.scheme=hash", genesisFile); err != nil {
+		b.Fatalf("init: %v\n%s", err, out)
+	}
+	authPort, httpPort := freePort(b), freePort(b)
+	cmd, out := xgethProcess("--datadir", datadir, "--networkid", "901", "--syncmode", "full", "--state.scheme=hash",
+		"--nodiscover", "--maxpeers", "0", "--port", "0", "--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(authPort),
+		"--authrpc.jwtsecret", jwt, "--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(httpPort), "--http.api", "eth,interop",
+		"--txpool.accountslots", "100000", "--txpool.globalslots", "200000", "--txpool.accountqueue", "100000", "--txpool.globalqueue", "200000",
+		"--verbosity", "2")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var auth *rpc.Client
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		var err error
+		if auth, err = rpc.DialOptions(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", authPort), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret)))); err == nil {
+			var id hexutil.Big
+			if err = auth.Call(&id, "eth_chainId"); err == nil {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("xgeth did not start: %v\n%s", err, out)
+		}
+	}
+	defer auth.Close()
+	payloads := buildLogChain(b, auth, genesis, key, emitter, blocks)
+	public, err := rpc.Dial(fmt.Sprintf("http://127.0.0.1:%d", httpPort))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer public.Close()
+	// The messages: every log of the built blocks, once their blocks are cross-unsafe.
+	var msgs []message.Message
+	chainID := uint256.NewInt(901)
+	for _, p := range payloads {
+		var receipts []*types.Receipt
+		if err := public.Call(&receipts, "eth_getBlockReceipts", hexutil.Uint64(p.Number)); err != nil {
+			b.Fatal(err)
+		}
+		for _, r := range receipts {
+			for _, l := range r.Logs {
+				msgs = append(msgs, message.OfLog(l, p.Timestamp, chainID))
+			}
+		}
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		var heads []rpcapi.ChainSafety
+		if err := public.Call(&heads, "interop_safety"); err == nil && len(heads) == 1 && heads[0].CrossUnsafe != nil &&
+			uint64(heads[0].CrossUnsafe.Number) >= uint64(blocks) {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the built blocks did not become cross-unsafe")
+		}
+	}
+	signer := types.LatestSigner(genesis.Config)
+	inbox := xparams.CrossL2InboxAddress
+	to := common.Address{0xaa}
+	var plain, interop time.Duration
+	send := func(tx *types.Transaction) time.Duration {
+		raw, _ := tx.MarshalBinary()
+		start := time.Now()
+		var h common.Hash
+		if err := public.Call(&h, "eth_sendRawTransaction", hexutil.Bytes(raw)); err != nil {
+			b.Fatalf("eth_sendRawTransaction: %v", err)
+		}
+		return time.Since(start)
+	}
+	// The pool does check: a message the chain does not have is refused.
+	bogus := msgs[0]
+	bogus.MsgHash[0] ^= 1
+	btx := types.MustSignNewTx(interopKey, signer, &types.DynamicFeeTx{ChainID: genesis.Config.ChainID, Nonce: 0, To: &inbox,
+		Gas: 200_000, GasFeeCap: big.NewInt(10_000_000_000), GasTipCap: big.NewInt(1), Data: event.EncodeValidateMessage(&bogus),
+		AccessList: accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&bogus.Identifier, bogus.MsgHash)})})
+	if raw, _ := btx.MarshalBinary(); public.Call(nil, "eth_sendRawTransaction", hexutil.Bytes(raw)) == nil {
+		b.Fatal("the node's pool admitted a transaction executing a message its chain does not have")
+	}
+	i := 0
+	for b.Loop() {
+		if i >= len(msgs) {
+			b.Fatalf("more iterations than messages (%d): use -benchtime %dx or fewer", len(msgs), len(msgs))
+		}
+		m := msgs[i]
+		ptx := types.MustSignNewTx(plainKey, signer, &types.DynamicFeeTx{ChainID: genesis.Config.ChainID, Nonce: uint64(i), To: &to, Value: big.NewInt(1),
+			Gas: 21_000, GasFeeCap: big.NewInt(10_000_000_000), GasTipCap: big.NewInt(1)})
+		itx := types.MustSignNewTx(interopKey, signer, &types.DynamicFeeTx{ChainID: genesis.Config.ChainID, Nonce: uint64(i), To: &inbox,
+			Gas: 200_000, GasFeeCap: big.NewInt(10_000_000_000), GasTipCap: big.NewInt(1), Data: event.EncodeValidateMessage(&m),
+			AccessList: accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&m.Identifier, m.MsgHash)})})
+		if i%2 == 0 {
+			plain += send(ptx)
+			interop += send(itx)
+		} else {
+			interop += send(itx)
+			plain += send(ptx)
+		}
+		i++
+	}
+	b.ReportMetric(float64(plain.Microseconds())/float64(i), "µs/plain")
+	b.ReportMetric(float64(interop.Microseconds())/float64(i), "µs/interop")
+	b.ReportMetric(float64((interop-plain).Microseconds())/float64(i), "µs/interop-extra")
 }
