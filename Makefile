@@ -5,7 +5,7 @@ GOTEST_FLAGS ?=
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: all build test test-patches test-race devnet lint bench fuzz opgeth clean
+.PHONY: all build test test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins
 
 all: build
 
@@ -37,7 +37,18 @@ test-patches: opgeth
 
 lint: opgeth
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags opstack ./e2e/...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+# e2e-opstack runs build/bin/xgeth under a real op-node and op-batcher (optimism v1.19.6) over a
+# geth L1, all as processes on 127.0.0.1 (e2e/opstack, build tag opstack). opstack-bins builds
+# op-node, op-batcher and the L1 geth into build/opstack/bin, once per version.
+E2E_TIMEOUT ?= 30m
+opstack-bins: opgeth
+	@./scripts/opstack/build.sh
+
+e2e-opstack: build opstack-bins
+	$(GO) test -tags opstack -v -count=1 -timeout $(E2E_TIMEOUT) ./e2e/opstack/
 
 bench: opgeth
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
