@@ -220,16 +220,30 @@ func (c *Chain) StartOpNode(name string, el *EL, sequencer bool, extra ...string
 		args = append(args, "--sequencer.enabled", "--sequencer.l1-confs", "0")
 	}
 	n.Proc = s.newProcess(name, append(args, extra...)...)
-	s.must(n.Proc.start())
 	var err error
 	n.rpc, err = rpc.Dial(n.URL())
 	s.must(err)
-	s.Eventually(startTimeout, name+" answers optimism_syncStatus", func() (bool, string) {
+	n.Start()
+	return n
+}
+
+// Start starts (or, after Stop or Kill, restarts) op-node and waits until it answers
+// optimism_syncStatus.
+func (n *OpNode) Start() {
+	s := n.Chain.Sys
+	s.T.Helper()
+	s.must(n.Proc.start())
+	s.Eventually(startTimeout, n.Name+" answers optimism_syncStatus", func() (bool, string) {
 		_, err := n.SyncStatus()
 		return err == nil, fmt.Sprint(err)
 	})
-	return n
 }
+
+// Stop shuts op-node down (SIGTERM).
+func (n *OpNode) Stop() { n.Chain.Sys.must(n.Proc.Stop(stopGrace)) }
+
+// Kill ends op-node with SIGKILL.
+func (n *OpNode) Kill() { n.Chain.Sys.must(n.Proc.Kill()) }
 
 // URL is op-node's RPC endpoint.
 func (n *OpNode) URL() string { return "http://127.0.0.1:" + strconv.Itoa(n.RPCPort) }
@@ -314,9 +328,18 @@ func (c *Chain) StartBatcher(name string, el *EL, node *OpNode) *Batcher {
 		"--poll-interval", "1s", "--sub-safety-margin", "4", "--resubmission-timeout", "30s",
 		"--txmgr.receipt-query-interval", "1s",
 		"--rpc.addr", "127.0.0.1", "--rpc.port", strconv.Itoa(b.RPCPort), "--log.level", "info")
-	s.must(b.Proc.start())
+	b.Start()
 	return b
 }
+
+// Start starts (or, after Stop or Kill, restarts) op-batcher.
+func (b *Batcher) Start() { b.Chain.Sys.must(b.Proc.start()) }
+
+// Stop shuts op-batcher down (SIGTERM; it first waits for its pending L1 transactions).
+func (b *Batcher) Stop() { b.Chain.Sys.must(b.Proc.Stop(stopGrace)) }
+
+// Kill ends op-batcher with SIGKILL.
+func (b *Batcher) Kill() { b.Chain.Sys.must(b.Proc.Kill()) }
 
 // Sequencer is a chain's block producer: an EL, the op-node sequencing on it, and op-batcher.
 type Sequencer struct {

@@ -102,7 +102,8 @@ const rpcTimeout = 5 * time.Second
 // stopGrace is how long Stop waits for a process to exit after SIGTERM before killing it.
 const stopGrace = 15 * time.Second
 
-// NewSystem writes the shared files and starts the L1. Cleanup stops every process the system
+// NewSystem writes the shared files (L1 genesis, dependency set, JWT secret shared by every
+// engine port) and starts the L1. Cleanup stops every process the system
 // started and, if the test failed, prints their logs' tails.
 func NewSystem(t testing.TB, opts Options) *System {
 	t.Helper()
@@ -134,6 +135,14 @@ func NewSystem(t testing.TB, opts Options) *System {
 	s.must(err)
 	s.must(os.WriteFile(s.JWTPath, []byte(hex.EncodeToString(secret)), 0o600))
 
+	s.startL1(opts, secret)
+	return s
+}
+
+// startL1 initialises and starts the L1 geth and the harness's block production on it, and
+// waits for block 1.
+func (s *System) startL1(opts Options, jwtSecret []byte) {
+	s.T.Helper()
 	l1 := &L1{Dir: filepath.Join(s.Dir, "l1"), HTTPPort: s.port(), AuthPort: s.port()}
 	s.run("init-l1", s.Bins.L1Geth, "init", "--datadir", l1.Dir, s.L1GenesisPath)
 	l1.Proc = s.newProcess("l1", s.Bins.L1Geth,
@@ -142,9 +151,11 @@ func NewSystem(t testing.TB, opts Options) *System {
 		"--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(l1.AuthPort), "--authrpc.jwtsecret", s.JWTPath,
 		"--port", "0", "--nodiscover", "--maxpeers", "0", "--verbosity", "3")
 	s.must(l1.Proc.start())
+	var err error
 	l1.client, err = ethclient.Dial(l1.URL())
 	s.must(err)
 	s.L1 = l1
+
 	var genesis *types.Header
 	s.Eventually(startTimeout, "L1 answers JSON-RPC", func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
@@ -153,21 +164,16 @@ func NewSystem(t testing.TB, opts Options) *System {
 		return err == nil, fmt.Sprint(err)
 	})
 	engineRPC, err := rpc.DialOptions(context.Background(), "http://127.0.0.1:"+strconv.Itoa(l1.AuthPort),
-		rpc.WithHTTPAuth(node.NewJWTAuth(common.BytesToHash(secret))))
+		rpc.WithHTTPAuth(node.NewJWTAuth(common.BytesToHash(jwtSecret))))
 	s.must(err)
 	s.beacon = newL1Beacon(engineRPC, genesis, time.Duration(opts.L1Period)*time.Second, opts.L1FinalityDepth)
 	go s.beacon.run()
 	s.Eventually(time.Minute, "L1 builds blocks", func() (bool, string) {
-		n, err := s.rpcCtxBlockNumber(l1.client)
+		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+		defer cancel()
+		n, err := l1.client.BlockNumber(ctx)
 		return err == nil && n >= 1, fmt.Sprintf("block %d, err %v", n, err)
 	})
-	return s
-}
-
-func (s *System) rpcCtxBlockNumber(c *ethclient.Client) (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	return c.BlockNumber(ctx)
 }
 
 // workDir is the test's temporary folder, or with OPSTACK_E2E_KEEP one that outlives the test.
