@@ -16,7 +16,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/scripts/opstack"
 cache="$root/build/opstack"
 bin="$cache/bin"
-OPT_VER=${OPT_VER:-v1.19.6}
+OPT_VER=v1.19.6 # the version go.mod.pinned replaces (../optimism-v1.19.6) and pins
 # op-geth whose committed superchain-configs.zip stands in for the missing one (the L2 EL's version).
 OPGETH_VER=$(tr -d '[:space:]' < "$root/patches/OPGETH_VERSION")
 NICE=${NICE-nice -n 10}
