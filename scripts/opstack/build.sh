@@ -2,7 +2,8 @@
 # Builds the binaries of the OP Stack end-to-end tests (e2e/opstack) into build/opstack/bin:
 #   op-node, op-batcher  optimism $OPT_VER, built from the Go module proxy through a throwaway module
 #                        (go.mod.pinned / go.sum.pinned here) whose optimism is a prepared copy;
-#   geth                 the L1 (geth --dev), built from the patched third_party/op-geth (`make opgeth`).
+#   geth                 the L1 (its blocks built by the harness over the engine API), from the patched
+#                        third_party/op-geth (`make opgeth`).
 # Each is rebuilt only when its inputs change (a stamp beside the binaries). Network: the Go module
 # proxy only.
 #
