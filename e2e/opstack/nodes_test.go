@@ -76,8 +76,11 @@ func (s *System) NewChain(id uint64) *Chain {
 type ELOptions struct {
 	// Extra flags appended to the recipe's command line (e.g. --interop.depset FILE).
 	Extra []string
-	// WS also serves JSON-RPC over WebSocket on EL.WSPort (same APIs as HTTP).
+	// WS also serves JSON-RPC over WebSocket on EL.WSPort.
 	WS bool
+	// WSAPI is the --ws.api list (default: the HTTP list). xgeth's follower of a remote chain
+	// also calls interop_* methods on it: add "interop" for an EL other xgeths follow.
+	WSAPI string
 }
 
 // elAPIs are the JSON-RPC namespaces the EL serves: op-batcher needs miner (miner_setMaxDASize).
@@ -139,7 +142,11 @@ func (e *EL) Args() []string {
 		"--authrpc.jwtsecret", e.Chain.Sys.JWTPath,
 	}
 	if e.Opts.WS {
-		args = append(args, "--ws", "--ws.addr", "127.0.0.1", "--ws.port", strconv.Itoa(e.WSPort), "--ws.api", elAPIs)
+		api := e.Opts.WSAPI
+		if api == "" {
+			api = elAPIs
+		}
+		args = append(args, "--ws", "--ws.addr", "127.0.0.1", "--ws.port", strconv.Itoa(e.WSPort), "--ws.api", api)
 	}
 	return append(args, e.Opts.Extra...)
 }
