@@ -5,6 +5,7 @@ package opstack
 import (
 	"context"
 	"crypto/ecdsa"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -34,12 +36,55 @@ type Chain struct {
 	RollupPath  string
 	L1Anchor    BlockID // rollup genesis.l1: the L1 head when the chain was created
 	BatcherKey  *ecdsa.PrivateKey
+	Native      bool // genesis opts in to native interop predeploys
+}
+
+// crossL2Inbox is the CrossL2Inbox predeploy.
+var crossL2Inbox = common.HexToAddress("0x4200000000000000000000000000000000000022")
+
+// writeGenesisWithExtras writes g with config.xgeth set to extras.
+func writeGenesisWithExtras(path string, g *core.Genesis, extras map[string]any) error {
+	data, err := json.Marshal(g)
+	if err != nil {
+		return err
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return err
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(doc["config"], &cfg); err != nil {
+		return err
+	}
+	cfg["xgeth"] = extras
+	if doc["config"], err = json.Marshal(cfg); err != nil {
+		return err
+	}
+	if data, err = json.MarshalIndent(doc, "", "  "); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 // NewChain creates L2 chain id on the system's L1: the genesis (time: now, and not before the
 // L1 anchor) and rollup.json anchored at the current L1 head, so a chain can join a system that
 // has been running for a while. The n-th chain of a system posts batches with test account n.
 func (s *System) NewChain(id uint64) *Chain {
+	s.T.Helper()
+	return s.NewChainWith(id, ChainOptions{})
+}
+
+// ChainOptions are per-chain choices of the genesis.
+type ChainOptions struct {
+	// NativeInterop opts the genesis in to xgeth's native interop predeploys
+	// ("config": {"xgeth": {"nativeInteropPredeploys": true}}): the CrossL2Inbox validates
+	// messages and emits ExecutingMessage, as on the devnet. A standard OP genesis (false)
+	// has no interop predeploy code at all here.
+	NativeInterop bool
+}
+
+// NewChainWith is NewChain with options.
+func (s *System) NewChainWith(id uint64, opts ChainOptions) *Chain {
 	s.T.Helper()
 	s.mu.Lock()
 	s.chains++
@@ -59,6 +104,7 @@ func (s *System) NewChain(id uint64) *Chain {
 		ID:         id,
 		Dir:        filepath.Join(s.Dir, fmt.Sprintf("chain-%d", id)),
 		Genesis:    L2Genesis(id, ts),
+		Native:     opts.NativeInterop,
 		L1Anchor:   BlockID{Hash: head.Hash(), Number: head.Number.Uint64()},
 		BatcherKey: AnvilKey(n),
 	}
@@ -66,7 +112,15 @@ func (s *System) NewChain(id uint64) *Chain {
 	c.GenesisPath = filepath.Join(c.Dir, "genesis.json")
 	c.RollupPath = filepath.Join(c.Dir, "rollup.json")
 	s.must(os.MkdirAll(c.Dir, 0o755))
-	s.must(writeJSON(c.GenesisPath, c.Genesis))
+	if c.Native {
+		// The native CrossL2Inbox takes precedence over code at its address; Solidity callers
+		// check extcodesize first, so it holds one byte (as on xgeth's devnet).
+		c.Genesis.Alloc[crossL2Inbox] = types.Account{Code: []byte{0xfe}, Balance: common.Big0}
+		c.GenesisHash = c.Genesis.ToBlock().Hash()
+		s.must(writeGenesisWithExtras(c.GenesisPath, c.Genesis, map[string]any{"nativeInteropPredeploys": true}))
+	} else {
+		s.must(writeJSON(c.GenesisPath, c.Genesis))
+	}
 	batcher := crypto.PubkeyToAddress(c.BatcherKey.PublicKey)
 	s.must(writeJSON(c.RollupPath, RollupConfig(id, c.L1Anchor, BlockID{Hash: c.GenesisHash}, ts, batcher)))
 	return c
