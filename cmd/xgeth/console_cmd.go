@@ -41,24 +41,8 @@ func localConsole(ctx *cli.Context) error {
 	}
 	defer n.close()
 	utils.StartNode(ctx, n.stack, true)
-	client := n.stack.Attach()
-	c, err := openConsole(ctx, client)
-	if err != nil {
-		return err
-	}
-	defer c.Stop(false)
-	if script := ctx.String(utils.ExecFlag.Name); script != "" {
-		c.Evaluate(script)
-		return nil
-	}
 	// The node going down (SIGTERM) ends the console.
-	go func() {
-		n.stack.Wait()
-		c.StopInteractive()
-	}()
-	c.Welcome()
-	c.Interactive()
-	return nil
+	return runConsole(ctx, n.stack.Attach(), n.stack.Wait)
 }
 
 // remoteConsole opens a console on a running node.
@@ -75,21 +59,12 @@ func remoteConsole(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("unable to attach to %s: %w", endpoint, err)
 	}
-	c, err := openConsole(ctx, client)
-	if err != nil {
-		return err
-	}
-	defer c.Stop(false)
-	if script := ctx.String(utils.ExecFlag.Name); script != "" {
-		c.Evaluate(script)
-		return nil
-	}
-	c.Welcome()
-	c.Interactive()
-	return nil
+	return runConsole(ctx, client, nil)
 }
 
-func openConsole(ctx *cli.Context, client *rpc.Client) (*console.Console, error) {
+// runConsole runs geth's JavaScript console on client: --exec's script, or the interactive
+// prompt until the user leaves or ended (when not nil) returns.
+func runConsole(ctx *cli.Context, client *rpc.Client, ended func()) error {
 	c, err := console.New(console.Config{
 		DataDir: utils.MakeDataDir(ctx),
 		DocRoot: ctx.String(utils.JSpathFlag.Name),
@@ -97,7 +72,20 @@ func openConsole(ctx *cli.Context, client *rpc.Client) (*console.Console, error)
 		Preload: utils.MakeConsolePreloads(ctx),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("failed to start the JavaScript console: %w", err)
+		return fmt.Errorf("failed to start the JavaScript console: %w", err)
 	}
-	return c, nil
+	defer c.Stop(false)
+	if script := ctx.String(utils.ExecFlag.Name); script != "" {
+		c.Evaluate(script)
+		return nil
+	}
+	if ended != nil {
+		go func() {
+			ended()
+			c.StopInteractive()
+		}()
+	}
+	c.Welcome()
+	c.Interactive()
+	return nil
 }

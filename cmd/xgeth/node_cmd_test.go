@@ -169,6 +169,11 @@ func TestNodeAcceptsOperatorCommandLines(t *testing.T) {
 		if len(status) != 1 || status[0].ChainID.ToInt().Uint64() != 901 {
 			t.Fatalf("interop_status %+v, want this chain alone", status)
 		}
+		// geth's console attaches over IPC.
+		out, err := runXgeth(t, "attach", "--exec", "eth.chainId()", filepath.Join(datadir, "geth.ipc"))
+		if err != nil || strings.TrimSpace(out) != "\"0x385\"" {
+			t.Fatalf("attach --exec eth.chainId(): %v, output %q", err, out)
+		}
 	})
 	t.Run("op-geth line, no interop fork", func(t *testing.T) {
 		datadir, jwt := initDatadir(t, 901, false)
@@ -373,4 +378,39 @@ func equalTrees(a, b map[string]int64) bool {
 		}
 	}
 	return true
+}
+
+// init keeps the genesis file's xgeth extension, dumpgenesis prints what init wrote, and
+// version names both versions.
+func TestInitDumpGenesisVersion(t *testing.T) {
+	dir := t.TempDir()
+	genesis := opGenesis(t, dir, 902, true, `{"nativeInteropPredeploys": true}`)
+	datadir := filepath.Join(dir, "data")
+	out, err := runXgeth(t, "init", "--datadir", datadir, "--state.scheme=hash", genesis)
+	if err != nil || !strings.Contains(out, "nativeInteropPredeploys=true") {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	out, err = runXgeth(t, "dumpgenesis", "--datadir", datadir)
+	if err != nil || !strings.Contains(out, `"chainId":902`) {
+		t.Fatalf("dumpgenesis: %v\n%s", err, out)
+	}
+	if out, err := runXgeth(t, "version"); err != nil || !strings.Contains(out, "Version: "+xgethVersion) || !strings.Contains(out, opgethVersion) {
+		t.Fatalf("version: %v\n%s", err, out)
+	}
+	// A misspelt extension is an error, not silently ignored.
+	bad := opGenesis(t, t.TempDir(), 902, true, `{"nativeInteropPredeploy": true}`)
+	if out, err := runXgeth(t, "init", "--datadir", filepath.Join(dir, "bad"), bad); err == nil || !strings.Contains(out, "config.xgeth") {
+		t.Fatalf("init with a misspelt xgeth option: %v\n%s", err, out)
+	}
+}
+
+// opgethVersion names the op-geth release patches/ applies to.
+func TestOpgethVersionMatchesPatches(t *testing.T) {
+	data, err := os.ReadFile("../../patches/OPGETH_VERSION")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := strings.TrimSpace(string(data)); v != opgethVersion {
+		t.Fatalf("opgethVersion %q, patches/OPGETH_VERSION %q", opgethVersion, v)
+	}
 }
