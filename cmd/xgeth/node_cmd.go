@@ -266,20 +266,22 @@ func storedChainConfig(stack *node.Node, ethCfg *ethconfig.Config) (*params.Chai
 
 // interopNodeConfig is what the --interop.* flags say, checked before the node is created.
 type interopNodeConfig struct {
-	disable    bool        // --interop.disable: no interop service
-	set        *depset.Set // nil: no --interop.depset
-	remote     map[uint256.Int]string
-	blockTime  uint64
-	minSafety  safety.Level
-	failsafe   bool
-	maxEntries int
-	gasMargin  uint64
-	startBlock uint64
-	startTime  uint64
+	disable      bool        // --interop.disable: no interop service
+	rewindDenied bool        // --interop.rewinddenied
+	set          *depset.Set // nil: no --interop.depset
+	remote       map[uint256.Int]string
+	blockTime    uint64
+	minSafety    safety.Level
+	failsafe     bool
+	maxEntries   int
+	gasMargin    uint64
+	startBlock   uint64
+	startTime    uint64
 }
 
 func interopFlags(ctx *cli.Context) (*interopNodeConfig, error) {
-	c := &interopNodeConfig{remote: map[uint256.Int]string{}, failsafe: ctx.Bool(interopFailsafeFlag.Name), gasMargin: ctx.Uint64(interopGasMarginFlag.Name)}
+	c := &interopNodeConfig{remote: map[uint256.Int]string{}, failsafe: ctx.Bool(interopFailsafeFlag.Name), gasMargin: ctx.Uint64(interopGasMarginFlag.Name),
+		rewindDenied: ctx.Bool(interopRewindDeniedFlag.Name)}
 	lvl, err := safety.Parse(ctx.String(interopMinSafetyFlag.Name))
 	if err == nil {
 		err = devnet.CheckMinSafety(lvl)
@@ -380,6 +382,7 @@ func (n *fullNode) prepareInterop(ctx *cli.Context, c *interopNodeConfig, chainC
 	pool := txpool.DefaultConfig(id)
 	pool.MinSafety, pool.GasMargin = c.minSafety, c.gasMargin
 	wired := wiring.Prepare(ethCfg, svc, id.Uint64(), pool, c.blockTime)
+	wired.RewindDenied = c.rewindDenied
 	for _, ch := range set.Chains() {
 		if ch.ID.Eq(id) {
 			log.Info("Interop chain (this node)", "chain", ch.ID.Dec(), "activation", ch.ActivationTime, "blocktime", ch.BlockTime)

@@ -183,7 +183,7 @@ var (
 
 	// interopNodeFlags configure the interop service of the node command.
 	interopNodeFlags = []cli.Flag{
-		interopDisableFlag, interopDepSetFlag, interopRPCFlag, interopBlockTimeFlag, interopStartBlockFlag, interopStartTimeFlag,
+		interopDisableFlag, interopDepSetFlag, interopRewindDeniedFlag, interopRPCFlag, interopBlockTimeFlag, interopStartBlockFlag, interopStartTimeFlag,
 		interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag,
 	}
 )
@@ -191,6 +191,13 @@ var (
 var interopDisableFlag = &cli.BoolFlag{
 	Name:     "interop.disable",
 	Usage:    "Run as op-geth does, without the interop service, even on a chain that schedules interop (no log index, no checks, no cross-chain safety)",
+	Category: interopCategory,
+}
+
+var interopRewindDeniedFlag = &cli.BoolFlag{
+	Name:     "interop.rewinddenied",
+	Usage:    "Drop a block of this chain as soon as it is denied (it executes an invalid message), so that the consensus client re-derives and replaces it; =false leaves it for the consensus client or engine_rewindV1",
+	Value:    true,
 	Category: interopCategory,
 }
 

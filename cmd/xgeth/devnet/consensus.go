@@ -139,29 +139,8 @@ func (c *Chain) replaceDenied() (bool, error) {
 	parent := bc.CurrentBlock()
 	c.log.Warn("Replacing denied block", "number", target.number, "hash", target.hash)
 	err = c.buildBlock(parent, parent.Time+c.blockSeconds(), true)
-	c.readmit(dropped)
+	c.wired.Readmit(dropped)
 	return true, err
-}
-
-// readmit gives the user transactions of dropped blocks back to the pool, through its
-// admission checks: geth's rewind deletes the blocks before the pool can re-inject them.
-// A transaction executing an invalid message is refused there, so nothing loops. Deposits
-// are the blocks' own and are left out.
-func (c *Chain) readmit(dropped types.Transactions) {
-	var txs []*types.Transaction
-	for _, tx := range dropped {
-		if tx.Type() != types.DepositTxType {
-			txs = append(txs, tx)
-		}
-	}
-	if len(txs) == 0 {
-		return
-	}
-	for i, err := range c.Eth.TxPool().Add(txs, true) {
-		if err != nil {
-			c.log.Info("Transaction of a dropped block not re-admitted", "hash", txs[i].Hash(), "err", err)
-		}
-	}
 }
 
 func (c *Chain) blockSeconds() uint64 {
@@ -225,7 +204,7 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 			return nil, fmt.Errorf("re-sequence block %d: %w", parent.Number.Uint64()+1, err)
 		}
 	}
-	c.readmit(dropped)
+	c.wired.Readmit(dropped)
 	h := bc.CurrentBlock()
 	c.log.Warn("Dropped unsafe blocks and re-sequenced them", "from", first, "count", uint64(n), "head", h.Number)
 	return &authority.BlockID{Hash: h.Hash(), Number: hexutil.Uint64(h.Number.Uint64())}, nil

@@ -17,10 +17,12 @@ import (
 	"github.com/ethereum/go-ethereum/eth/catalyst"
 	"github.com/ethereum/go-ethereum/eth/ethconfig"
 	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/core/authority"
+	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/rpcapi"
 	"github.com/xgeth/xgeth/interop/service"
@@ -34,9 +36,18 @@ type Chain struct {
 	Engine *authority.API
 	Labels *authority.Labels
 
+	// RewindDenied, set before Start, makes the chain drop a block the safety engine denies
+	// (with its descendants) as soon as it is denied, for a consensus client that knows
+	// nothing of denials (a stock op-node): the block is gone from the chain, op-node resets
+	// on the head it no longer finds and re-derives the height, and newPayload's INVALID
+	// has it replaced. The devnet replaces denied blocks itself and leaves it off.
+	RewindDenied bool
+
 	svc     *service.Service
 	head    *chainHead
+	backend *eth.Ethereum
 	changes event.Subscription // index changes → stale pool verdicts
+	denials event.Subscription // safety decisions, with RewindDenied
 	done    chan struct{}
 }
 
@@ -56,7 +67,7 @@ func Prepare(cfg *ethconfig.Config, svc *service.Service, chainID uint64, pool t
 // the in-process follower of the chain, and the interop RPC ("interop", "supervisor",
 // "superroot" where the node's module lists allow them, and /interop on the HTTP port).
 func (w *Chain) Attach(stack *node.Node, backend *eth.Ethereum) error {
-	w.head.chain = backend.BlockChain()
+	w.head.chain, w.backend = backend.BlockChain(), backend
 	act, err := w.svc.Activation(&w.ID)
 	if err != nil {
 		return err
@@ -82,19 +93,33 @@ func (w *Chain) Attach(stack *node.Node, backend *eth.Ethereum) error {
 	return nil
 }
 
-// Start keeps the chain's safe and finalized blocks on the safety engine's heads, and marks
-// the pool's cached verdicts stale on every index change (a block or a rewind, any chain).
+// Start keeps the chain's safe and finalized blocks on the safety engine's heads, marks the
+// pool's cached verdicts stale on every index change (a block or a rewind, any chain), and
+// with RewindDenied drops denied blocks.
 func (w *Chain) Start() {
 	w.Labels.Start()
-	ch := make(chan follower.Event, 256)
-	w.changes = w.svc.SubscribeChanges(ch)
+	changes := make(chan follower.Event, 256)
+	w.changes = w.svc.SubscribeChanges(changes)
+	var decisions chan crosssafety.Decision
+	if w.RewindDenied {
+		decisions = make(chan crosssafety.Decision, 64)
+		w.denials = w.svc.Safety().SubscribeDecisions(decisions)
+		// Denials decided before a restart are dropped like new ones.
+		if ds, err := w.svc.Safety().DeniedBlocks(&w.ID); err == nil {
+			w.rewindDenied(ds)
+		}
+	}
 	w.done = make(chan struct{})
 	go func() {
 		defer close(w.done)
 		for {
 			select {
-			case <-ch:
+			case <-changes:
 				w.Filter.Invalidate()
+			case d := <-decisions:
+				if d.Kind == crosssafety.Invalidate {
+					w.rewindDenied(d.Denied)
+				}
 			case <-w.changes.Err():
 				return
 			}
@@ -104,11 +129,61 @@ func (w *Chain) Start() {
 
 // Stop stops what Start started.
 func (w *Chain) Stop() {
+	if w.denials != nil {
+		w.denials.Unsubscribe()
+	}
 	if w.changes != nil {
 		w.changes.Unsubscribe()
 		<-w.done
 	}
 	w.Labels.Stop()
+}
+
+// rewindDenied drops the lowest of this chain's denied blocks that is still canonical, with
+// its descendants, and gives their user transactions back to the pool (whose checks refuse
+// the invalid one).
+func (w *Chain) rewindDenied(ds []crosssafety.Denial) {
+	bc := w.backend.BlockChain()
+	var target *crosssafety.Denial
+	for i := range ds {
+		d := &ds[i]
+		if !d.Chain.Eq(&w.ID) || bc.GetCanonicalHash(d.Block.Number) != d.Block.Hash {
+			continue
+		}
+		if target == nil || d.Block.Number < target.Block.Number {
+			target = d
+		}
+	}
+	if target == nil {
+		return
+	}
+	_, dropped, err := w.Labels.Rewind(target.Block.Hash)
+	if err != nil {
+		log.Error("Could not drop a denied block", "number", target.Block.Number, "hash", target.Block.Hash, "err", err)
+		return
+	}
+	log.Warn("Dropped a denied block and its descendants; the consensus client re-derives and replaces it",
+		"number", target.Block.Number, "hash", target.Block.Hash, "reason", target.Reason)
+	w.Readmit(dropped)
+}
+
+// Readmit gives the user transactions of dropped blocks back to the pool, through its
+// admission checks: geth's rewind deletes the blocks before the pool can re-inject them.
+func (w *Chain) Readmit(dropped types.Transactions) {
+	var txs []*types.Transaction
+	for _, tx := range dropped {
+		if tx.Type() != types.DepositTxType {
+			txs = append(txs, tx)
+		}
+	}
+	if len(txs) == 0 {
+		return
+	}
+	for i, err := range w.backend.TxPool().Add(txs, true) {
+		if err != nil {
+			log.Info("Transaction of a dropped block not re-admitted", "chain", w.ID.Dec(), "hash", txs[i].Hash(), "err", err)
+		}
+	}
 }
 
 // chainHead tells the pool filter about its chain's head.
