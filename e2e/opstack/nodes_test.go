@@ -81,6 +81,10 @@ type ChainOptions struct {
 	// messages and emits ExecutingMessage, as on the devnet. A standard OP genesis (false)
 	// has no interop predeploy code at all here.
 	NativeInterop bool
+	// SeqWindowSize is rollup.json's seq_window_size in L1 blocks (default 3600): how long a
+	// verifier waits for a valid batch of an epoch before it derives the epoch's blocks empty
+	// (deposits only) on its own.
+	SeqWindowSize uint64
 }
 
 // NewChainWith is NewChain with options.
@@ -122,7 +126,11 @@ func (s *System) NewChainWith(id uint64, opts ChainOptions) *Chain {
 		s.must(writeJSON(c.GenesisPath, c.Genesis))
 	}
 	batcher := crypto.PubkeyToAddress(c.BatcherKey.PublicKey)
-	s.must(writeJSON(c.RollupPath, RollupConfig(id, c.L1Anchor, BlockID{Hash: c.GenesisHash}, ts, batcher)))
+	rollup := RollupConfig(id, c.L1Anchor, BlockID{Hash: c.GenesisHash}, ts, batcher)
+	if opts.SeqWindowSize != 0 {
+		rollup["seq_window_size"] = opts.SeqWindowSize
+	}
+	s.must(writeJSON(c.RollupPath, rollup))
 	return c
 }
 
