@@ -68,11 +68,9 @@ type interopParts struct {
 	wired *wiring.Chain
 }
 
-// Start starts the followers and the labels once the node runs (node.Lifecycle).
+// Start keeps the chain's labels on the safety engine's heads once the node runs
+// (node.Lifecycle). The followers started earlier, in makeNode.
 func (p *interopParts) Start() error {
-	if err := p.svc.Start(); err != nil {
-		return err
-	}
 	p.wired.Start()
 	return nil
 }
@@ -158,6 +156,13 @@ func makeNode(ctx *cli.Context) (*fullNode, error) {
 		// and the interop RPC: the wiring the devnet shares.
 		if err := parts.wired.Attach(stack, ethBackend); err != nil {
 			parts.svc.Stop()
+			parts.db.Close()
+			return nil, err
+		}
+		// Followers start before the node opens its RPC endpoints (which geth does before
+		// starting lifecycles), so that after a crash that lost the newest blocks of the
+		// chain database the index rewinds to the chain at once, not seconds later.
+		if err := parts.svc.Start(); err != nil {
 			parts.db.Close()
 			return nil, err
 		}
