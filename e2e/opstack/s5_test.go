@@ -1,0 +1,514 @@
+//go:build opstack
+
+package opstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/message"
+	"github.com/xgeth/xgeth/interop/rpcapi"
+)
+
+// S5: an unsafe block of 902 that turns invalid later. 901 emits a log in block I (901 has no
+// batcher, so I stays unsafe); 902 executes it in block H once 902's xgeth holds I
+// cross-unsafe. Then 901 equivocates: its op-node stops, its EL rewinds natively below I
+// (engine_rewindV1) and the op-node, restarted, sequences a different I without the log.
+// 902's xgeth follows the reorg, denies H (its message no longer exists) and drops H and its
+// descendants at once (--interop.rewinddenied, the default). The stock op-node of 902 finds its
+// head gone and the chain converges on a replacement of H that does not execute the message;
+// 902's EL safe label then passes H.
+//
+// Throughout, from before the equivocation to the end, a watcher polls 902's EL every 200 ms:
+// neither its safe nor its finalized label may ever name the old H (the label's chain at
+// height H is compared with the old H's hash).
+func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
+	t0 := time.Now()
+	sys := NewSystem(t, Options{DepSet: []uint64{901, 902}})
+	c1 := sys.NewChainWith(901, ChainOptions{NativeInterop: true})
+	c2 := sys.NewChainWith(902, ChainOptions{NativeInterop: true})
+	el1 := c1.NewEL("el-901", ELOptions{WS: true, WSAPI: s5InteropAPIs})
+	el2 := c2.NewEL("el-902", ELOptions{WS: true, WSAPI: s5InteropAPIs})
+	// --txpool.nolocals: geth's tracker of transactions sent over RPC would put the initiating
+	// transaction back into 901's pool after the rewind (its recheck runs 10 s after start, then
+	// every minute), and 901 would build the same block I again.
+	el1.Opts.Extra = append(s5InteropFlags(sys, el2), "--txpool.nolocals")
+	el2.Opts.Extra = s5InteropFlags(sys, el1)
+	el1.Start()
+	el2.Start()
+	node1 := c1.StartOpNode("op-node-901", el1, true)
+	node2 := c2.StartOpNode("op-node-902", el2, true)
+	node1.WaitSync(startTimeout, "first unsafe block", func(st *SyncStatus) bool { return st.UnsafeL2.Number >= 1 })
+	node2.WaitSync(startTimeout, "first unsafe block", func(st *SyncStatus) bool { return st.UnsafeL2.Number >= 1 })
+	c2.StartBatcher("op-batcher-902", el2, node2)
+	t.Logf("%s: chains 901 and 902 up (901's batcher not started: its blocks stay unsafe)", since(t0))
+
+	// The initiating message: a log emitted by a contract's constructor on 901, in block I.
+	initTx := s5SendCreate(t, el1, 0, s5LogInitCode(crypto.Keccak256Hash([]byte("s5")), crypto.Keccak256Hash([]byte("s5: from 901, soon gone"))))
+	initRcpt := WaitReceipt(t, el1, initTx.Hash())
+	if initRcpt.Status != types.ReceiptStatusSuccessful || len(initRcpt.Logs) != 1 {
+		t.Fatalf("initiating transaction: status %d, %d logs, want success and 1", initRcpt.Status, len(initRcpt.Logs))
+	}
+	blockI, hashI := initRcpt.BlockNumber.Uint64(), initRcpt.BlockHash
+	msg := message.OfLog(initRcpt.Logs[0], headerAt(t, el1, blockI).Time, uint256.NewInt(901))
+	t.Logf("%s: initiating message on 901: block I=%d (%s), log %d, origin %s", since(t0), blockI, hashI, msg.Identifier.LogIndex, msg.Identifier.Origin)
+
+	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth: 901 cross-unsafe ≥ %d", blockI), func() (bool, string) {
+		s, err := s5Safety(el2, 901)
+		if err != nil {
+			return false, err.Error()
+		}
+		return s.CrossUnsafe != nil && uint64(s.CrossUnsafe.Number) >= blockI, fmt.Sprintf("crossUnsafe %+v", s.CrossUnsafe)
+	})
+	execTx := sendExecutingMessage(t, el2, 0, &msg)
+	execRcpt := WaitReceipt(t, el2, execTx.Hash())
+	if execRcpt.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("executing transaction failed on 902: %+v", execRcpt)
+	}
+	if got := executedMessages(t, execRcpt); len(got) != 1 || *got[0] != msg {
+		t.Fatalf("executing receipt's ExecutingMessage logs: %+v, want exactly %+v", got, msg)
+	}
+	blockH, hashH := execRcpt.BlockNumber.Uint64(), execRcpt.BlockHash
+	t.Logf("%s: executed on 902 in block H=%d (%s)", since(t0), blockH, hashH)
+
+	w := s5WatchLabels(el2, blockH, hashH)
+	defer w.stop()
+
+	// 901 equivocates: the block I it gave out (and 902 built on) is replaced by one without
+	// the log. engine_rewindV1 does not give the initiating transaction back to the pool.
+	pre2, err := node2.SyncStatus()
+	sys.must(err)
+	t.Logf("%s: before the equivocation, op-node-902: %s", since(t0), pre2)
+	opNodeLogFrom := s5LogSize(node2.Proc)
+	elLogFrom := s5LogSize(el2.Proc)
+	tEquivocate := time.Now()
+	node1.Stop()
+	engine1 := s5Engine(t, el1)
+	var parent struct {
+		Hash   common.Hash    `json:"hash"`
+		Number hexutil.Uint64 `json:"number"`
+	}
+	if err := s5Call(engine1, &parent, "engine_rewindV1", hashI); err != nil {
+		t.Fatalf("engine_rewindV1(%s) on el-901: %v", hashI, err)
+	}
+	if uint64(parent.Number) != blockI-1 {
+		t.Fatalf("engine_rewindV1 rewound 901 to %d, want %d", parent.Number, blockI-1)
+	}
+	// op-geth keeps the payloads it built by payload ID (a hash of the parent and the
+	// attributes) and answers a forkchoiceUpdated with the same attributes with the old
+	// payload: op-node, sequencing on I-1 again with the same L1 origin, would get the very
+	// same block I back. A restart of 901's EL empties that cache (and its pool).
+	el1.Stop()
+	el1.Start()
+	if h := headerAt(t, el1, blockI-1); h.Hash() != parent.Hash {
+		t.Fatalf("el-901 restarted with block %d %s, want the rewind's %s", blockI-1, h.Hash(), parent.Hash)
+	}
+	node1.Start()
+	var newI *types.Header
+	sys.Eventually(time.Minute, fmt.Sprintf("901 sequences a new block %d", blockI+1), func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+		defer cancel()
+		if _, err := el1.Client().HeaderByNumber(ctx, bigU(blockI+1)); err != nil {
+			return false, err.Error()
+		}
+		newI, err = el1.Client().HeaderByNumber(ctx, bigU(blockI))
+		return err == nil, fmt.Sprint(err)
+	})
+	if newI.Hash() == hashI {
+		t.Fatalf("901's block %d is still %s after the rewind", blockI, hashI)
+	}
+	if _, err := s5Receipt(el1, initTx.Hash()); !errors.Is(err, ethereum.NotFound) {
+		t.Fatalf("901 still has the initiating transaction %s (err %v)", initTx.Hash(), err)
+	}
+	t.Logf("%s: 901 equivocated: block %d is now %s, without the initiating transaction", since(t0), blockI, newI.Hash())
+
+	// 902's xgeth denies H and drops it with its descendants.
+	engine2 := s5Engine(t, el2)
+	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth denies H=%d (%s)", blockH, hashH), func() (bool, string) {
+		var denied bool
+		if err := s5Call(engine2, &denied, "engine_isDeniedV1", hexutil.Uint64(blockH), hashH); err != nil {
+			return false, err.Error()
+		}
+		return denied, "not denied"
+	})
+	var maxDenied *hexutil.Uint64
+	sys.must(s5Call(engine2, &maxDenied, "engine_maxDeniedHeightV1"))
+	if maxDenied == nil || uint64(*maxDenied) != blockH {
+		t.Fatalf("engine_maxDeniedHeightV1 = %v, want %d", maxDenied, blockH)
+	}
+	t.Logf("%s: 902's xgeth denies H (engine_isDeniedV1 true, engine_maxDeniedHeightV1 %d), %s after the equivocation began",
+		since(t0), *maxDenied, time.Since(tEquivocate).Round(100*time.Millisecond))
+	var dropped string
+	sys.Eventually(30*time.Second, "el-902 drops the denied block", func() (bool, string) {
+		dropped = s5LogLineSince(el2.Proc, elLogFrom, "Dropped a denied block", "number="+strconv.FormatUint(blockH, 10)+" ")
+		return dropped != "", "no such log line"
+	})
+	t.Logf("el-902: %s", dropped)
+
+	// 902 converges: its block at H no longer executes the message, and its EL safe label
+	// passes H on the replacement.
+	var replaced *types.Block
+	sys.Eventually(90*time.Second, fmt.Sprintf("902 replaces H=%d and its safe label passes it", blockH), func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+		defer cancel()
+		b, err := el2.Client().BlockByNumber(ctx, bigU(blockH))
+		if err != nil {
+			return false, fmt.Sprintf("block %d: %v", blockH, err)
+		}
+		if b.Hash() == hashH || b.Transaction(execTx.Hash()) != nil {
+			return false, fmt.Sprintf("block %d is %s, still the old one or executing the message", blockH, b.Hash())
+		}
+		replaced = b
+		safe, err := el2.Client().HeaderByNumber(ctx, big.NewInt(int64(rpc.SafeBlockNumber)))
+		if err != nil {
+			return false, err.Error()
+		}
+		st, _ := node2.SyncStatus()
+		return safe.Number.Uint64() > blockH, fmt.Sprintf("block %d replaced by %s; EL safe %d; op-node-902: %v", blockH, b.Hash(), safe.Number, st)
+	})
+	t.Logf("%s: 902 converged %s after the equivocation began: block %d is %s (%d transactions), EL safe label past it",
+		since(t0), time.Since(tEquivocate).Round(100*time.Millisecond), blockH, replaced.Hash(), replaced.Transactions().Len())
+	fin := WaitLabel(t, el2, rpc.FinalizedBlockNumber, blockH+1)
+	w.stop()
+	if got := headerAt(t, el2, blockH).Hash(); got != replaced.Hash() {
+		t.Fatalf("902's block %d changed again after convergence: %s, then %s", blockH, replaced.Hash(), got)
+	}
+	t.Logf("%s: 902's EL finalized label %d passes H, on the replacement", since(t0), fin.Number)
+	if st, err := node2.SyncStatus(); err == nil {
+		sameBlock(t, el2, "safe", s5LabelHeader(t, el2, rpc.SafeBlockNumber), st.SafeL2)
+	}
+
+	polls, errs, violations, firstPast := w.result()
+	for _, v := range violations {
+		t.Errorf("watcher: %s", v)
+	}
+	if polls == 0 {
+		t.Errorf("the watcher never polled 902's labels (errors: %v)", errs)
+	}
+	if len(errs) > 0 {
+		t.Logf("watcher: %d failed polls, first: %s", len(errs), errs[0])
+	}
+	t.Logf("watcher: %d polls of 902's safe and finalized labels, none naming the old H; first with safe past H: %s", polls, firstPast)
+
+	// The executing transaction is gone for good: the pool refused it when the dropped
+	// blocks' transactions came back.
+	if r, err := s5Receipt(el2, execTx.Hash()); !errors.Is(err, ethereum.NotFound) {
+		t.Errorf("902 still has the executing transaction (receipt %+v, err %v)", r, err)
+	}
+	if line := s5LogLineSince(el2.Proc, elLogFrom, "not re-admitted", execTx.Hash().TerminalString()); line != "" {
+		t.Logf("el-902: %s", line)
+	}
+	for i, tx := range replaced.Transactions() {
+		if tx.Type() != types.DepositTxType {
+			t.Logf("replacement of H: transaction %d (%s) is a user transaction of type %#x", i, tx.Hash(), tx.Type())
+		}
+	}
+
+	// Which path did op-node take? Report what it said after the equivocation.
+	path := "the sequencer built a new block at H (no deposits-only replacement)"
+	if line := s5LogLineSince(node2.Proc, opNodeLogFrom, "Holocene active, requesting deposits-only attributes"); line != "" {
+		path = "derivation: newPayload INVALID, deposits-only replacement (Holocene)"
+	}
+	t.Logf("op-node-902 took this path: %s", path)
+	for _, l := range s5LogLinesSince(node2.Proc, opNodeLogFrom, 40, s5OpNodeEvents...) {
+		t.Logf("op-node-902: %s", l)
+	}
+	t.Logf("op-node-902: and %d batches dropped as past while re-deriving from the reset's L1 origin",
+		len(s5LogLinesSince(node2.Proc, opNodeLogFrom, -1, "Dropping past singular batch")))
+	if st, err := node2.SyncStatus(); err == nil {
+		t.Logf("%s: op-node-902 at the end: %s", since(t0), st)
+	}
+}
+
+// s5OpNodeEvents are the op-node log fragments that tell what it did about the dropped head.
+var s5OpNodeEvents = []string{"eset", "Loaded current L2 heads", "Walking back", "Hit finalized", "deposits-only", "INVALID",
+	"nvalid", "SYNCING", "yncing", "eorg", "mismatch", "stale", "Record local safe head", "temporary error", "critical"}
+
+// s5LabelHeader is el's block under label now.
+func s5LabelHeader(t testing.TB, el *EL, label rpc.BlockNumber) *types.Header {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	h, err := el.Client().HeaderByNumber(ctx, big.NewInt(int64(label)))
+	if err != nil {
+		t.Fatalf("%s: %s block: %v", el.Name, label, err)
+	}
+	return h
+}
+
+// s5InteropAPIs are the namespaces of an EL the test reads interop state of and another xgeth
+// follows.
+const s5InteropAPIs = elAPIs + ",interop"
+
+// s5InteropFlags are an xgeth's flags for the system's dependency set, following each peer EL
+// over WebSocket and serving interop_* over HTTP (the last --http.api given wins).
+func s5InteropFlags(sys *System, peers ...*EL) []string {
+	args := []string{"--http.api", s5InteropAPIs, "--interop.depset", sys.DepSetPath}
+	for _, p := range peers {
+		args = append(args, "--interop.rpc", strconv.FormatUint(p.Chain.ID, 10)+"="+p.WSURL())
+	}
+	return args
+}
+
+// s5LogInitCode is contract creation code whose constructor emits LOG1(topic, data) and
+// deploys nothing.
+func s5LogInitCode(topic, data common.Hash) []byte {
+	code := []byte{0x7f} // PUSH32 data
+	code = append(code, data[:]...)
+	code = append(code, 0x60, 0x00, 0x52, 0x7f) // PUSH1 0 MSTORE; PUSH32 topic
+	code = append(code, topic[:]...)
+	return append(code, 0x60, 0x20, 0x60, 0x00, 0xa1, 0x00) // PUSH1 32 PUSH1 0 LOG1 STOP
+}
+
+// s5SendCreate sends, from test account key, a contract creation with init code.
+func s5SendCreate(t testing.TB, el *EL, key int, code []byte) *types.Transaction {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	c := el.Client()
+	nonce, err := c.PendingNonceAt(ctx, AnvilAddress(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := c.HeaderByNumber(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip := big.NewInt(params.GWei)
+	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
+	tx := types.NewTx(&types.DynamicFeeTx{
+		ChainID: bigU(el.Chain.ID), Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: 100_000, Data: code,
+	})
+	signed, err := types.SignTx(tx, types.LatestSignerForChainID(bigU(el.Chain.ID)), AnvilKey(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendTransaction(ctx, signed); err != nil {
+		t.Fatalf("%s: send contract creation: %v", el.Name, err)
+	}
+	return signed
+}
+
+// s5Safety is chain's entry of el's interop_safety.
+func s5Safety(el *EL, chain uint64) (*rpcapi.ChainSafety, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	var all []rpcapi.ChainSafety
+	if err := el.Client().Client().CallContext(ctx, &all, "interop_safety"); err != nil {
+		return nil, fmt.Errorf("%s: interop_safety: %w", el.Name, err)
+	}
+	for i := range all {
+		if all[i].ChainID != nil && all[i].ChainID.ToInt().Uint64() == chain {
+			return &all[i], nil
+		}
+	}
+	return nil, fmt.Errorf("%s: interop_safety has no chain %d", el.Name, chain)
+}
+
+// s5Engine is a client of el's engine API port (JWT), where the authority methods are.
+func s5Engine(t testing.TB, el *EL) *rpc.Client {
+	t.Helper()
+	secret, err := os.ReadFile(el.Chain.Sys.JWTPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rpc.DialOptions(context.Background(), el.AuthURL(),
+		rpc.WithHTTPAuth(node.NewJWTAuth(common.HexToHash(strings.TrimSpace(string(secret))))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func s5Call(c *rpc.Client, result any, method string, args ...any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	return c.CallContext(ctx, result, method, args...)
+}
+
+// s5Receipt is el's receipt of hash; ethereum.NotFound when it has none.
+func s5Receipt(el *EL, hash common.Hash) (*types.Receipt, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	return el.Client().TransactionReceipt(ctx, hash)
+}
+
+// s5LogSize is the current length of p's log, to read what it says from now on.
+func s5LogSize(p *Process) int64 {
+	fi, err := os.Stat(p.LogPath)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// s5LogLinesSince are up to n lines of p's log after offset that contain any of parts.
+func s5LogLinesSince(p *Process, offset int64, n int, parts ...string) []string {
+	f, err := os.Open(p.LogPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for line := range strings.Lines(string(data)) {
+		for _, s := range parts {
+			if strings.Contains(line, s) {
+				out = append(out, strings.TrimRight(line, "\n"))
+				break
+			}
+		}
+		if len(out) == n {
+			break
+		}
+	}
+	return out
+}
+
+// s5LogLineSince is the first line of p's log after offset that holds every one of parts, or "".
+func s5LogLineSince(p *Process, offset int64, parts ...string) string {
+	for _, line := range s5LogLinesSince(p, offset, -1, parts[0]) {
+		all := true
+		for _, s := range parts[1:] {
+			all = all && strings.Contains(line, s)
+		}
+		if all {
+			return line
+		}
+	}
+	return ""
+}
+
+// s5LabelWatcher polls an EL's safe and finalized labels every 200 ms and records every poll
+// at which a label's chain holds the old block at height h: the label names the old block
+// itself, or a descendant of it (found by walking parent hashes down to h; what a walk finds
+// is cached, so each poll fetches only the headers it has not seen).
+type s5LabelWatcher struct {
+	el       *EL
+	h        uint64
+	old      common.Hash
+	start    time.Time
+	done     chan struct{}
+	finished chan struct{}
+	once     sync.Once
+
+	atH map[common.Hash]common.Hash // block above h → its ancestor at h
+
+	mu         sync.Mutex
+	polls      int
+	errs       []string
+	violations []string
+	firstPast  string // the first poll at which safe was past h
+}
+
+func s5WatchLabels(el *EL, h uint64, old common.Hash) *s5LabelWatcher {
+	w := &s5LabelWatcher{el: el, h: h, old: old, start: time.Now(), done: make(chan struct{}), finished: make(chan struct{}),
+		atH: make(map[common.Hash]common.Hash)}
+	go w.run()
+	return w
+}
+
+func (w *s5LabelWatcher) run() {
+	defer close(w.finished)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-tick.C:
+		}
+		for _, label := range []rpc.BlockNumber{rpc.SafeBlockNumber, rpc.FinalizedBlockNumber} {
+			at, num, err := w.poll(label)
+			w.mu.Lock()
+			switch {
+			case err != nil:
+				if len(w.errs) < 5 {
+					w.errs = append(w.errs, err.Error())
+				}
+			case at == w.old:
+				if len(w.violations) < 5 {
+					w.violations = append(w.violations, fmt.Sprintf("at %s, %s label %d has the old block %d %s on its chain",
+						time.Since(w.start).Round(time.Millisecond), label, num, w.h, w.old))
+				}
+			case label == rpc.SafeBlockNumber && num > w.h && w.firstPast == "":
+				w.firstPast = fmt.Sprintf("after %s: safe %d, its block %d is %s", time.Since(w.start).Round(time.Millisecond), num, w.h, at)
+			}
+			if label == rpc.SafeBlockNumber && err == nil {
+				w.polls++
+			}
+			w.mu.Unlock()
+		}
+	}
+}
+
+// poll reads label and returns the hash of its chain's block at height h (zero when the
+// label is below h) and the label's number.
+func (w *s5LabelWatcher) poll(label rpc.BlockNumber) (common.Hash, uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
+	defer cancel()
+	c := w.el.Client()
+	hdr, err := c.HeaderByNumber(ctx, big.NewInt(int64(label)))
+	if err != nil {
+		return common.Hash{}, 0, fmt.Errorf("%s label: %w", label, err)
+	}
+	num := hdr.Number.Uint64()
+	if num < w.h {
+		return common.Hash{}, num, nil
+	}
+	var walked []common.Hash
+	for hdr.Number.Uint64() > w.h {
+		if at, ok := w.atH[hdr.Hash()]; ok {
+			w.remember(walked, at)
+			return at, num, nil
+		}
+		walked = append(walked, hdr.Hash())
+		if hdr, err = c.HeaderByHash(ctx, hdr.ParentHash); err != nil {
+			return common.Hash{}, num, fmt.Errorf("%s label %d: ancestor: %w", label, num, err)
+		}
+	}
+	w.remember(walked, hdr.Hash())
+	return hdr.Hash(), num, nil
+}
+
+func (w *s5LabelWatcher) remember(walked []common.Hash, at common.Hash) {
+	for _, h := range walked {
+		w.atH[h] = at
+	}
+}
+
+func (w *s5LabelWatcher) stop() {
+	w.once.Do(func() { close(w.done) })
+	<-w.finished
+}
+
+func (w *s5LabelWatcher) result() (polls int, errs, violations []string, firstPast string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.polls, w.errs, w.violations, w.firstPast
+}
