@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -139,11 +140,25 @@ func BenchmarkNodeImportOverhead(b *testing.B) {
 		if !interop {
 			args = append(args, "--interop.disable")
 		}
+		// XGETH_IMPORT_PROFILE=dir writes each node's CPU profile there (<name>.prof).
+		if dir := os.Getenv("XGETH_IMPORT_PROFILE"); dir != "" {
+			args = append(args, "--pprof.cpuprofile", filepath.Join(dir, name+".prof"))
+		}
 		cmd, out := xgethProcess(args...)
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
-		stop := func() { cmd.Process.Kill(); cmd.Wait() }
+		stop := func() {
+			cmd.Process.Signal(syscall.SIGTERM) // a clean stop writes the profile
+			done := make(chan struct{})
+			go func() { cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				<-done
+			}
+		}
 		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
 			auth, err := rpc.DialOptions(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", port), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret))))
 			if err == nil {
