@@ -4,6 +4,7 @@ package opstack
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -33,20 +34,151 @@ import (
 // cross-unsafe. Then 901 equivocates: its op-node stops, its EL rewinds natively below I
 // (engine_rewindV1) and the op-node, restarted, sequences a different I without the log.
 // 902's xgeth follows the reorg, denies H (its message no longer exists) and drops H and its
-// descendants at once (--interop.rewinddenied, the default). The stock op-node of 902 finds its
-// head gone and the chain converges on a replacement of H that does not execute the message;
-// 902's EL safe label then passes H.
+// descendants at once (--interop.rewinddenied, the default).
+//
+// Here H's batch is on L1 when H is dropped (902's batcher runs). The stock op-node of 902
+// finds its head gone (forkchoiceUpdated answers SYNCING), resets, re-derives H from its
+// batch, gets INVALID from newPayload and (Holocene) replaces H with a deposits-only block;
+// the sequencer goes on from there and 902's EL safe and finalized labels pass H.
 //
 // Throughout, from before the equivocation to the end, a watcher polls 902's EL every 200 ms:
 // neither its safe nor its finalized label may ever name the old H (the label's chain at
 // height H is compared with the old H's hash).
 func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
+	r := s5Equivocate(t, true)
+	r.converge()
+	if line := s5LogLineSince(r.node2.Proc, r.opNodeLogFrom, "Holocene active, requesting deposits-only attributes"); line == "" {
+		// H's batch may, on a slow machine, land on L1 only after op-node's reset: then the
+		// sequencer rebuilds H. Report it; the safety and convergence checks above hold either way.
+		t.Logf("op-node-902 did not replace H through derivation (no deposits-only request after the equivocation)")
+	}
+}
+
+// s5SeqWindow is 902's sequence window (L1 blocks) in the unbatched case: how long a chain
+// whose batcher cannot post stays stalled, see TestS5UnbatchedDeniedBlockStallsUntilSeqWindow.
+const s5SeqWindow = 20
+
+// S5, unbatched: as TestS5UnsafeBlockInvalidatedLater, but 902's batcher is stopped before H,
+// so no batch of H (nor of the blocks just below it) is on L1 when xgeth drops H. A stock
+// op-node then does not recover on its own. What it does, as observed:
+//
+//   - its sequencer holds a sealed block on top of the dropped chain (or next builds on its
+//     unsafe head, which is gone): newPayload (or forkchoiceUpdated with attributes) answers
+//     SYNCING, which op-node treats as a temporary engine error ("Engine failed temporarily,
+//     backing off sequencer", "Resuming sequencing with previously async-gossip confirmed
+//     payload"), and retries forever. Only a forkchoiceUpdated without attributes answering
+//     SYNCING resets op-node, and it sends one only when its own heads change;
+//   - op-batcher, restarted, loads blocks up to op-node's unsafe head, fails on H ("getting
+//     L2 block: not found") and retries forever, so no batch is posted and no safe head moves.
+//
+// The chain is halted, safely: the EL stays at H-1 and never reports H safe or finalized.
+// It moves again only when the sequence window of the first unbatched block's epoch expires:
+// op-node then derives that block from L1 on its own (deposits only), its local-safe head
+// changes, its forkchoiceUpdated answers SYNCING, it resets and the chain converges. With
+// the default window (3600 L1 blocks, 12 hours on Ethereum) that is a 12-hour halt; here
+// the window is 20 L1 blocks.
+func TestS5UnbatchedDeniedBlockStallsUntilSeqWindow(t *testing.T) {
+	r := s5Equivocate(t, false)
 	t0 := time.Now()
+	// op-node's view right after the drop: its unsafe head is on the dropped chain.
+	st, err := r.node2.SyncStatus()
+	r.sys.must(err)
+	if st.UnsafeL2.Number < r.blockH {
+		t.Fatalf("op-node-902's unsafe head %d is below H=%d right after the drop", st.UnsafeL2.Number, r.blockH)
+	}
+	firstUnbatched := st.LocalSafeL2.Number + 1
+	if firstUnbatched > r.blockH {
+		t.Fatalf("op-node-902's local-safe head %d covers H=%d: its batcher was stopped too late", st.LocalSafeL2.Number, r.blockH)
+	}
+	origin := s5L1Origin(t, r.oldH)
+	if firstUnbatched < r.blockH {
+		origin = s5L1Origin(t, blockAt(t, r.el2, firstUnbatched))
+	}
+	t.Logf("right after the drop, op-node-902: %s; first unbatched block %d has L1 origin %d, its window expires at L1 block %d",
+		st, firstUnbatched, origin, origin+s5SeqWindow)
+	r.batcher2.Start()
+	t.Logf("%s: op-batcher-902 restarted", since(r.t0))
+
+	r.converge()
+
+	// The stall, in op-node's and op-batcher's words.
+	for _, want := range []struct {
+		p     *Process
+		parts []string
+	}{
+		{r.node2.Proc, []string{"Engine failed temporarily, backing off sequencer", "yncing"}},
+		{r.batcher2.Proc, []string{"getting L2 block: not found"}},
+	} {
+		line := s5LogLineSince(want.p, 0, want.parts...)
+		if line == "" {
+			t.Errorf("%s never logged a line with %q", want.p.Name, want.parts)
+			continue
+		}
+		t.Logf("%s: %s", want.p.Name, line)
+	}
+	retries := len(s5LogLinesSince(r.node2.Proc, r.opNodeLogFrom, -1, "Engine failed temporarily, backing off sequencer"))
+	t.Logf("op-node-902 backed off its sequencer %d times after the equivocation", retries)
+
+	// The first reset after the drop comes right after op-node derived, by itself, a block of
+	// the first unbatched epoch once its sequence window had expired.
+	var reset, safeLine string
+	for _, l := range s5LogLinesSince(r.node2.Proc, r.opNodeLogFrom, -1, "Deriver system is resetting", "Record local safe head") {
+		if strings.Contains(l, "Record local safe head") && reset == "" && safeLine == "" && s5L2Number(l) >= firstUnbatched {
+			safeLine = l
+		}
+		if strings.Contains(l, "Deriver system is resetting") && reset == "" {
+			reset = l
+		}
+	}
+	if reset == "" || safeLine == "" {
+		t.Fatalf("op-node-902: no reset (%q) or no local-safe block ≥ %d (%q) after the equivocation", reset, firstUnbatched, safeLine)
+	}
+	if n := s5L1Number(safeLine); n < origin+s5SeqWindow {
+		t.Errorf("op-node-902 derived block %d from L1 block %d, before the window of epoch %d expired (%d): %s",
+			s5L2Number(safeLine), n, origin, origin+s5SeqWindow, safeLine)
+	}
+	if !strings.Contains(reset, "forkchoice update returned unexpected status SYNCING") {
+		t.Errorf("op-node-902's first reset after the drop is not the forkchoice one: %s", reset)
+	}
+	t.Logf("op-node-902, end of the stall (%s after the drop): %s", time.Since(t0).Round(100*time.Millisecond), safeLine)
+	t.Logf("op-node-902: %s", reset)
+}
+
+// s5Run is a system of two chains after 901's equivocation and 902's drop of H.
+type s5Run struct {
+	t        *testing.T
+	t0       time.Time
+	sys      *System
+	el1, el2 *EL
+	node2    *OpNode
+	batcher2 *Batcher
+
+	execTx        *types.Transaction
+	blockH        uint64
+	hashH         common.Hash
+	oldH          *types.Block
+	watcher       *s5LabelWatcher
+	tEquivocate   time.Time
+	opNodeLogFrom int64 // op-node-902's log length before the equivocation
+	elLogFrom     int64 // el-902's
+}
+
+// s5Equivocate builds the system, has 902 execute 901's log in H, makes 901 equivocate and
+// waits until 902's xgeth has denied and dropped H. With batched false, 902's batcher is
+// stopped before H (and not restarted), and 902's sequence window is s5SeqWindow.
+func s5Equivocate(t *testing.T, batched bool) *s5Run {
+	r := &s5Run{t: t, t0: time.Now()}
 	sys := NewSystem(t, Options{DepSet: []uint64{901, 902}})
+	r.sys = sys
 	c1 := sys.NewChainWith(901, ChainOptions{NativeInterop: true})
-	c2 := sys.NewChainWith(902, ChainOptions{NativeInterop: true})
+	opts2 := ChainOptions{NativeInterop: true}
+	if !batched {
+		opts2.SeqWindowSize = s5SeqWindow
+	}
+	c2 := sys.NewChainWith(902, opts2)
 	el1 := c1.NewEL("el-901", ELOptions{WS: true, WSAPI: s5InteropAPIs})
 	el2 := c2.NewEL("el-902", ELOptions{WS: true, WSAPI: s5InteropAPIs})
+	r.el1, r.el2 = el1, el2
 	// --txpool.nolocals: geth's tracker of transactions sent over RPC would put the initiating
 	// transaction back into 901's pool after the rewind (its recheck runs 10 s after start, then
 	// every minute), and 901 would build the same block I again.
@@ -56,10 +188,11 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 	el2.Start()
 	node1 := c1.StartOpNode("op-node-901", el1, true)
 	node2 := c2.StartOpNode("op-node-902", el2, true)
+	r.node2 = node2
 	node1.WaitSync(startTimeout, "first unsafe block", func(st *SyncStatus) bool { return st.UnsafeL2.Number >= 1 })
 	node2.WaitSync(startTimeout, "first unsafe block", func(st *SyncStatus) bool { return st.UnsafeL2.Number >= 1 })
-	c2.StartBatcher("op-batcher-902", el2, node2)
-	t.Logf("%s: chains 901 and 902 up (901's batcher not started: its blocks stay unsafe)", since(t0))
+	r.batcher2 = c2.StartBatcher("op-batcher-902", el2, node2)
+	t.Logf("%s: chains 901 and 902 up (901's batcher not started: its blocks stay unsafe)", since(r.t0))
 
 	// The initiating message: a log emitted by a contract's constructor on 901, in block I.
 	initTx := s5SendCreate(t, el1, 0, s5LogInitCode(crypto.Keccak256Hash([]byte("s5")), crypto.Keccak256Hash([]byte("s5: from 901, soon gone"))))
@@ -69,7 +202,7 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 	}
 	blockI, hashI := initRcpt.BlockNumber.Uint64(), initRcpt.BlockHash
 	msg := message.OfLog(initRcpt.Logs[0], headerAt(t, el1, blockI).Time, uint256.NewInt(901))
-	t.Logf("%s: initiating message on 901: block I=%d (%s), log %d, origin %s", since(t0), blockI, hashI, msg.Identifier.LogIndex, msg.Identifier.Origin)
+	t.Logf("%s: initiating message on 901: block I=%d (%s), log %d, origin %s", since(r.t0), blockI, hashI, msg.Identifier.LogIndex, msg.Identifier.Origin)
 
 	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth: 901 cross-unsafe ≥ %d", blockI), func() (bool, string) {
 		s, err := s5Safety(el2, 901)
@@ -78,35 +211,39 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 		}
 		return s.CrossUnsafe != nil && uint64(s.CrossUnsafe.Number) >= blockI, fmt.Sprintf("crossUnsafe %+v", s.CrossUnsafe)
 	})
-	execTx := sendExecutingMessage(t, el2, 0, &msg)
-	execRcpt := WaitReceipt(t, el2, execTx.Hash())
+	if !batched {
+		r.batcher2.Stop()
+		t.Logf("%s: op-batcher-902 stopped", since(r.t0))
+	}
+	r.execTx = sendExecutingMessage(t, el2, 0, &msg)
+	execRcpt := WaitReceipt(t, el2, r.execTx.Hash())
 	if execRcpt.Status != types.ReceiptStatusSuccessful {
 		t.Fatalf("executing transaction failed on 902: %+v", execRcpt)
 	}
 	if got := executedMessages(t, execRcpt); len(got) != 1 || *got[0] != msg {
 		t.Fatalf("executing receipt's ExecutingMessage logs: %+v, want exactly %+v", got, msg)
 	}
-	blockH, hashH := execRcpt.BlockNumber.Uint64(), execRcpt.BlockHash
-	t.Logf("%s: executed on 902 in block H=%d (%s)", since(t0), blockH, hashH)
+	r.blockH, r.hashH = execRcpt.BlockNumber.Uint64(), execRcpt.BlockHash
+	r.oldH = blockAt(t, el2, r.blockH)
+	t.Logf("%s: executed on 902 in block H=%d (%s)", since(r.t0), r.blockH, r.hashH)
 
-	w := s5WatchLabels(el2, blockH, hashH)
-	defer w.stop()
+	r.watcher = s5WatchLabels(el2, node2, r.blockH, r.hashH)
+	t.Cleanup(r.watcher.stop)
 
 	// 901 equivocates: the block I it gave out (and 902 built on) is replaced by one without
 	// the log. engine_rewindV1 does not give the initiating transaction back to the pool.
 	pre2, err := node2.SyncStatus()
 	sys.must(err)
-	t.Logf("%s: before the equivocation, op-node-902: %s", since(t0), pre2)
-	opNodeLogFrom := s5LogSize(node2.Proc)
-	elLogFrom := s5LogSize(el2.Proc)
-	tEquivocate := time.Now()
+	t.Logf("%s: before the equivocation, op-node-902: %s", since(r.t0), pre2)
+	r.opNodeLogFrom = s5LogSize(node2.Proc)
+	r.elLogFrom = s5LogSize(el2.Proc)
+	r.tEquivocate = time.Now()
 	node1.Stop()
-	engine1 := s5Engine(t, el1)
 	var parent struct {
 		Hash   common.Hash    `json:"hash"`
 		Number hexutil.Uint64 `json:"number"`
 	}
-	if err := s5Call(engine1, &parent, "engine_rewindV1", hashI); err != nil {
+	if err := s5Call(s5Engine(t, el1), &parent, "engine_rewindV1", hashI); err != nil {
 		t.Fatalf("engine_rewindV1(%s) on el-901: %v", hashI, err)
 	}
 	if uint64(parent.Number) != blockI-1 {
@@ -138,43 +275,48 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 	if _, err := s5Receipt(el1, initTx.Hash()); !errors.Is(err, ethereum.NotFound) {
 		t.Fatalf("901 still has the initiating transaction %s (err %v)", initTx.Hash(), err)
 	}
-	t.Logf("%s: 901 equivocated: block %d is now %s, without the initiating transaction", since(t0), blockI, newI.Hash())
+	t.Logf("%s: 901 equivocated: block %d is now %s, without the initiating transaction", since(r.t0), blockI, newI.Hash())
 
 	// 902's xgeth denies H and drops it with its descendants.
 	engine2 := s5Engine(t, el2)
-	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth denies H=%d (%s)", blockH, hashH), func() (bool, string) {
+	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth denies H=%d (%s)", r.blockH, r.hashH), func() (bool, string) {
 		var denied bool
-		if err := s5Call(engine2, &denied, "engine_isDeniedV1", hexutil.Uint64(blockH), hashH); err != nil {
+		if err := s5Call(engine2, &denied, "engine_isDeniedV1", hexutil.Uint64(r.blockH), r.hashH); err != nil {
 			return false, err.Error()
 		}
 		return denied, "not denied"
 	})
 	var maxDenied *hexutil.Uint64
 	sys.must(s5Call(engine2, &maxDenied, "engine_maxDeniedHeightV1"))
-	if maxDenied == nil || uint64(*maxDenied) != blockH {
-		t.Fatalf("engine_maxDeniedHeightV1 = %v, want %d", maxDenied, blockH)
+	if maxDenied == nil || uint64(*maxDenied) != r.blockH {
+		t.Fatalf("engine_maxDeniedHeightV1 = %v, want %d", maxDenied, r.blockH)
 	}
 	t.Logf("%s: 902's xgeth denies H (engine_isDeniedV1 true, engine_maxDeniedHeightV1 %d), %s after the equivocation began",
-		since(t0), *maxDenied, time.Since(tEquivocate).Round(100*time.Millisecond))
+		since(r.t0), *maxDenied, time.Since(r.tEquivocate).Round(100*time.Millisecond))
 	var dropped string
 	sys.Eventually(30*time.Second, "el-902 drops the denied block", func() (bool, string) {
-		dropped = s5LogLineSince(el2.Proc, elLogFrom, "Dropped a denied block", "number="+strconv.FormatUint(blockH, 10)+" ")
+		dropped = s5LogLineSince(el2.Proc, r.elLogFrom, "Dropped a denied block", "number="+strconv.FormatUint(r.blockH, 10)+" ")
 		return dropped != "", "no such log line"
 	})
 	t.Logf("el-902: %s", dropped)
+	return r
+}
 
-	// 902 converges: its block at H no longer executes the message, and its EL safe label
-	// passes H on the replacement.
+// converge waits until 902's block at H no longer executes the message and its EL safe, then
+// finalized, labels pass H on the replacement; then it checks the watcher and reports what
+// op-node did.
+func (r *s5Run) converge() {
+	t, el2, node2 := r.t, r.el2, r.node2
 	var replaced *types.Block
-	sys.Eventually(90*time.Second, fmt.Sprintf("902 replaces H=%d and its safe label passes it", blockH), func() (bool, string) {
+	r.sys.Eventually(90*time.Second, fmt.Sprintf("902 replaces H=%d and its safe label passes it", r.blockH), func() (bool, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
 		defer cancel()
-		b, err := el2.Client().BlockByNumber(ctx, bigU(blockH))
+		b, err := el2.Client().BlockByNumber(ctx, bigU(r.blockH))
 		if err != nil {
-			return false, fmt.Sprintf("block %d: %v", blockH, err)
+			return false, fmt.Sprintf("block %d: %v", r.blockH, err)
 		}
-		if b.Hash() == hashH || b.Transaction(execTx.Hash()) != nil {
-			return false, fmt.Sprintf("block %d is %s, still the old one or executing the message", blockH, b.Hash())
+		if b.Hash() == r.hashH || b.Transaction(r.execTx.Hash()) != nil {
+			return false, fmt.Sprintf("block %d is %s, still the old one or executing the message", r.blockH, b.Hash())
 		}
 		replaced = b
 		safe, err := el2.Client().HeaderByNumber(ctx, big.NewInt(int64(rpc.SafeBlockNumber)))
@@ -182,21 +324,21 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 			return false, err.Error()
 		}
 		st, _ := node2.SyncStatus()
-		return safe.Number.Uint64() > blockH, fmt.Sprintf("block %d replaced by %s; EL safe %d; op-node-902: %v", blockH, b.Hash(), safe.Number, st)
+		return safe.Number.Uint64() > r.blockH, fmt.Sprintf("block %d replaced by %s; EL safe %d; op-node-902: %v", r.blockH, b.Hash(), safe.Number, st)
 	})
 	t.Logf("%s: 902 converged %s after the equivocation began: block %d is %s (%d transactions), EL safe label past it",
-		since(t0), time.Since(tEquivocate).Round(100*time.Millisecond), blockH, replaced.Hash(), replaced.Transactions().Len())
-	fin := WaitLabel(t, el2, rpc.FinalizedBlockNumber, blockH+1)
-	w.stop()
-	if got := headerAt(t, el2, blockH).Hash(); got != replaced.Hash() {
-		t.Fatalf("902's block %d changed again after convergence: %s, then %s", blockH, replaced.Hash(), got)
+		since(r.t0), time.Since(r.tEquivocate).Round(100*time.Millisecond), r.blockH, replaced.Hash(), replaced.Transactions().Len())
+	fin := WaitLabel(t, el2, rpc.FinalizedBlockNumber, r.blockH+1)
+	r.watcher.stop()
+	if got := headerAt(t, el2, r.blockH).Hash(); got != replaced.Hash() {
+		t.Fatalf("902's block %d changed again after convergence: %s, then %s", r.blockH, replaced.Hash(), got)
 	}
-	t.Logf("%s: 902's EL finalized label %d passes H, on the replacement", since(t0), fin.Number)
+	t.Logf("%s: 902's EL finalized label %d passes H, on the replacement", since(r.t0), fin.Number)
 	if st, err := node2.SyncStatus(); err == nil {
 		sameBlock(t, el2, "safe", s5LabelHeader(t, el2, rpc.SafeBlockNumber), st.SafeL2)
 	}
 
-	polls, errs, violations, firstPast := w.result()
+	polls, errs, violations, firstPast, nodeSafe := r.watcher.result()
 	for _, v := range violations {
 		t.Errorf("watcher: %s", v)
 	}
@@ -207,13 +349,14 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 		t.Logf("watcher: %d failed polls, first: %s", len(errs), errs[0])
 	}
 	t.Logf("watcher: %d polls of 902's safe and finalized labels, none naming the old H; first with safe past H: %s", polls, firstPast)
+	t.Logf("watcher: op-node-902's own safe_l2 (its local-safe head) was the old H at %d polls", nodeSafe)
 
 	// The executing transaction is gone for good: the pool refused it when the dropped
 	// blocks' transactions came back.
-	if r, err := s5Receipt(el2, execTx.Hash()); !errors.Is(err, ethereum.NotFound) {
-		t.Errorf("902 still has the executing transaction (receipt %+v, err %v)", r, err)
+	if rc, err := s5Receipt(el2, r.execTx.Hash()); !errors.Is(err, ethereum.NotFound) {
+		t.Errorf("902 still has the executing transaction (receipt %+v, err %v)", rc, err)
 	}
-	if line := s5LogLineSince(el2.Proc, elLogFrom, "not re-admitted", execTx.Hash().TerminalString()); line != "" {
+	if line := s5LogLineSince(el2.Proc, r.elLogFrom, "not re-admitted", r.execTx.Hash().TerminalString()); line != "" {
 		t.Logf("el-902: %s", line)
 	}
 	for i, tx := range replaced.Transactions() {
@@ -222,25 +365,20 @@ func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 		}
 	}
 
-	// Which path did op-node take? Report what it said after the equivocation.
-	path := "the sequencer built a new block at H (no deposits-only replacement)"
-	if line := s5LogLineSince(node2.Proc, opNodeLogFrom, "Holocene active, requesting deposits-only attributes"); line != "" {
-		path = "derivation: newPayload INVALID, deposits-only replacement (Holocene)"
-	}
-	t.Logf("op-node-902 took this path: %s", path)
-	for _, l := range s5LogLinesSince(node2.Proc, opNodeLogFrom, 40, s5OpNodeEvents...) {
+	// What op-node said after the equivocation.
+	for _, l := range s5LogLinesSince(node2.Proc, r.opNodeLogFrom, 30, s5OpNodeEvents...) {
 		t.Logf("op-node-902: %s", l)
 	}
 	t.Logf("op-node-902: and %d batches dropped as past while re-deriving from the reset's L1 origin",
-		len(s5LogLinesSince(node2.Proc, opNodeLogFrom, -1, "Dropping past singular batch")))
+		len(s5LogLinesSince(node2.Proc, r.opNodeLogFrom, -1, "Dropping past singular batch")))
 	if st, err := node2.SyncStatus(); err == nil {
-		t.Logf("%s: op-node-902 at the end: %s", since(t0), st)
+		t.Logf("%s: op-node-902 at the end: %s", since(r.t0), st)
 	}
 }
 
 // s5OpNodeEvents are the op-node log fragments that tell what it did about the dropped head.
-var s5OpNodeEvents = []string{"eset", "Loaded current L2 heads", "Walking back", "Hit finalized", "deposits-only", "INVALID",
-	"nvalid", "SYNCING", "yncing", "eorg", "mismatch", "stale", "Record local safe head", "temporary error", "critical"}
+var s5OpNodeEvents = []string{"eset", "Loaded current L2 heads", "Hit finalized", "deposits-only", "INVALID", "nvalid",
+	"SYNCING", "eorg", "mismatch", "stale", "Record local safe head", "critical"}
 
 // s5LabelHeader is el's block under label now.
 func s5LabelHeader(t testing.TB, el *EL, label rpc.BlockNumber) *types.Header {
@@ -252,6 +390,33 @@ func s5LabelHeader(t testing.TB, el *EL, label rpc.BlockNumber) *types.Header {
 		t.Fatalf("%s: %s block: %v", el.Name, label, err)
 	}
 	return h
+}
+
+// s5L1Origin is the L1 origin (block number) of an L2 block, read from its L1 info deposit
+// (setL1BlockValuesEcotone and later: selector, two uint32 scalars, then uint64 sequence
+// number, time and number).
+func s5L1Origin(t testing.TB, b *types.Block) uint64 {
+	t.Helper()
+	if b.Transactions().Len() == 0 || b.Transactions()[0].Type() != types.DepositTxType || len(b.Transactions()[0].Data()) < 36 {
+		t.Fatalf("block %d has no L1 info deposit", b.NumberU64())
+	}
+	return binary.BigEndian.Uint64(b.Transactions()[0].Data()[28:36])
+}
+
+// s5L2Number and s5L1Number read the block numbers of op-node's "Record local safe head
+// l2=HASH:N l1=HASH:M" line (0 if absent).
+func s5L2Number(line string) uint64 { return s5RefNumber(line, " l2=") }
+func s5L1Number(line string) uint64 { return s5RefNumber(line, " l1=") }
+
+func s5RefNumber(line, key string) uint64 {
+	_, rest, ok := strings.Cut(line, key)
+	if !ok {
+		return 0
+	}
+	ref, _, _ := strings.Cut(rest, " ")
+	_, num, _ := strings.Cut(ref, ":")
+	n, _ := strconv.ParseUint(num, 10, 64)
+	return n
 }
 
 // s5InteropAPIs are the namespaces of an EL the test reads interop state of and another xgeth
@@ -407,9 +572,12 @@ func s5LogLineSince(p *Process, offset int64, parts ...string) string {
 // s5LabelWatcher polls an EL's safe and finalized labels every 200 ms and records every poll
 // at which a label's chain holds the old block at height h: the label names the old block
 // itself, or a descendant of it (found by walking parent hashes down to h; what a walk finds
-// is cached, so each poll fetches only the headers it has not seen).
+// is cached, so each poll fetches only the headers it has not seen). For the record, it also
+// counts the polls at which the op-node's own safe head (optimism_syncStatus safe_l2, which a
+// stock op-node without a supervisor takes from its local-safe head) is the old block.
 type s5LabelWatcher struct {
 	el       *EL
+	node     *OpNode
 	h        uint64
 	old      common.Hash
 	start    time.Time
@@ -424,10 +592,11 @@ type s5LabelWatcher struct {
 	errs       []string
 	violations []string
 	firstPast  string // the first poll at which safe was past h
+	nodeSafe   int    // polls at which op-node's safe_l2 was the old block
 }
 
-func s5WatchLabels(el *EL, h uint64, old common.Hash) *s5LabelWatcher {
-	w := &s5LabelWatcher{el: el, h: h, old: old, start: time.Now(), done: make(chan struct{}), finished: make(chan struct{}),
+func s5WatchLabels(el *EL, node *OpNode, h uint64, old common.Hash) *s5LabelWatcher {
+	w := &s5LabelWatcher{el: el, node: node, h: h, old: old, start: time.Now(), done: make(chan struct{}), finished: make(chan struct{}),
 		atH: make(map[common.Hash]common.Hash)}
 	go w.run()
 	return w
@@ -462,6 +631,11 @@ func (w *s5LabelWatcher) run() {
 			if label == rpc.SafeBlockNumber && err == nil {
 				w.polls++
 			}
+			w.mu.Unlock()
+		}
+		if st, err := w.node.SyncStatus(); err == nil && st.SafeL2.Hash == w.old {
+			w.mu.Lock()
+			w.nodeSafe++
 			w.mu.Unlock()
 		}
 	}
@@ -507,8 +681,8 @@ func (w *s5LabelWatcher) stop() {
 	<-w.finished
 }
 
-func (w *s5LabelWatcher) result() (polls int, errs, violations []string, firstPast string) {
+func (w *s5LabelWatcher) result() (polls int, errs, violations []string, firstPast string, nodeSafe int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.polls, w.errs, w.violations, w.firstPast
+	return w.polls, w.errs, w.violations, w.firstPast, w.nodeSafe
 }
