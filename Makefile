@@ -34,6 +34,7 @@ test-race: opgeth
 PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/... ./eth/interop/ ./eth/ethconfig/ ./node/
 test-patches: opgeth
 	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -timeout 15m $(PATCHED_PKGS)
+	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -run 'TestForgetPayloads' ./eth/catalyst/
 
 lint: opgeth
 	$(GO) vet $(PKGS)

@@ -20,6 +20,7 @@ import (
 	"github.com/ethereum/go-ethereum/beacon/engine"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/common/lru"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -95,6 +96,8 @@ type Checker interface {
 // c checks the forced transactions of payload attributes (nil: not checked).
 func New(api *catalyst.ConsensusAPI, labels *Labels, act rules.Activation, c Checker) *API {
 	a := &API{ConsensusAPI: api, labels: labels, act: act, checker: c}
+	// A rebuilt height must not come back from the payload cache as the removed block.
+	labels.afterRewind = api.ForgetPayloads
 	if g := labels.chain.Genesis(); g != nil {
 		a.genesis = g.Time()
 	}
@@ -114,11 +117,20 @@ type Labels struct {
 	sub  event.Subscription
 	quit chan struct{}
 	wg   sync.WaitGroup
+
+	// dropped are the blocks DropDenied removed, each with the block the chain went back
+	// to: the engine API refuses to build on them or take them back.
+	dropped *lru.Cache[common.Hash, common.Hash]
+	// afterRewind runs after every rewind (the API forgets its cached payloads).
+	afterRewind func()
 }
+
+// maxDropped bounds how many removed blocks Labels remembers.
+const maxDropped = 4096
 
 // NewLabels makes the label keeper of chain id.
 func NewLabels(chain *core.BlockChain, id *uint256.Int, safetyEngine *crosssafety.Engine) *Labels {
-	return &Labels{chain: chain, id: *id, safety: safetyEngine, log: log.New("chain", id.Dec())}
+	return &Labels{chain: chain, id: *id, safety: safetyEngine, log: log.New("chain", id.Dec()), dropped: lru.NewCache[common.Hash, common.Hash](maxDropped)}
 }
 
 // SetChainDB gives Rewind the chain database, so that it also drops the transaction index
@@ -309,6 +321,10 @@ func ForkchoiceUnchecked(a *API, ctx context.Context, update engine.ForkchoiceSt
 // forward is what every forkchoiceUpdated does before op-geth's: check the forced
 // transactions, then record the labels and put the cross labels in their place.
 func (a *API) forward(ctx context.Context, update engine.ForkchoiceStateV1, attrs *engine.PayloadAttributes) (engine.ForkchoiceStateV1, error) {
+	if to, ok := a.labels.droppedTo(update.HeadBlockHash); ok {
+		// op-node resets on -38002 and reads the chain's heads again.
+		return update, engine.InvalidForkChoiceState.With(fmt.Errorf("head %s was removed from the chain: it or an ancestor executes a message the interop safety engine denied; the chain went back to %s", update.HeadBlockHash, to))
+	}
 	if err := a.checkForced(ctx, attrs); err != nil {
 		return update, err
 	}
@@ -420,6 +436,22 @@ func (a *API) RewindV1(hash common.Hash) (*BlockID, error) {
 // the transactions of the removed blocks, in order, for a client that gives them back to its
 // pool (geth's rewind deletes the blocks before the pool could re-inject them).
 func (l *Labels) Rewind(hash common.Hash) (*BlockID, types.Transactions, error) {
+	return l.rewind(hash, false)
+}
+
+// DropDenied is Rewind for a block the safety engine denied: the engine API then refuses
+// the removed blocks and their descendants for good (forkchoiceUpdated to one of them
+// answers -38002, newPayload of one of them or of a child INVALID), so that a consensus
+// client holding them resets and re-derives the height instead of retrying them.
+func (l *Labels) DropDenied(hash common.Hash) (*BlockID, types.Transactions, error) {
+	return l.rewind(hash, true)
+}
+
+// droppedTo reports whether DropDenied removed the block, and the block the chain went
+// back to.
+func (l *Labels) droppedTo(hash common.Hash) (common.Hash, bool) { return l.dropped.Get(hash) }
+
+func (l *Labels) rewind(hash common.Hash, denied bool) (*BlockID, types.Transactions, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	h := l.chain.GetHeaderByHash(hash)
@@ -436,14 +468,27 @@ func (l *Labels) Rewind(hash common.Hash) (*BlockID, types.Transactions, error) 
 	if fin := l.chain.CurrentFinalBlock(); fin != nil && number <= fin.Number.Uint64() {
 		return nil, nil, ErrBelowFinalized.Withf("block %d is at or below the finalized block %d", number, fin.Number.Uint64())
 	}
-	var dropped types.Transactions
+	var (
+		dropped types.Transactions
+		removed []common.Hash
+		keep    = h.ParentHash
+	)
 	for n := number; n <= l.chain.CurrentBlock().Number.Uint64(); n++ {
 		if b := l.chain.GetBlockByNumber(n); b != nil {
 			dropped = append(dropped, b.Transactions()...)
+			removed = append(removed, b.Hash())
 		}
 	}
 	if err := l.chain.SetHead(number - 1); err != nil {
 		return nil, nil, fmt.Errorf("rewind to %d: %w", number-1, err)
+	}
+	if denied {
+		for _, r := range removed {
+			l.dropped.Add(r, keep)
+		}
+	}
+	if l.afterRewind != nil {
+		l.afterRewind()
 	}
 	if l.db != nil && len(dropped) > 0 {
 		hashes := make([]common.Hash, len(dropped))

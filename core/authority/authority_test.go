@@ -1,6 +1,8 @@
 package authority
 
 import (
+	"context"
+	"errors"
 	"math/big"
 	"testing"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/crosssafety"
@@ -206,5 +209,52 @@ func TestRewind(t *testing.T) {
 	}
 	if rawdb.ReadTxLookupEntry(w.db, dropped) != nil {
 		t.Fatal("the transaction index still points into the removed block")
+	}
+}
+
+// A block dropped as denied, and its descendants, are refused for good: forkchoiceUpdated to
+// one of them answers -38002 (op-node resets), newPayload of one of them or of a child
+// INVALID with the block the chain went back to. An ordinary rewind refuses nothing. Both
+// make the API forget its cached payloads.
+func TestDropDeniedRefusesRemovedBlocks(t *testing.T) {
+	w := newWorld(t, rules.Activation{Time: 1000, BlockTime: 10})
+	forgot := 0
+	w.api.labels.afterRewind = func() { forgot++ }
+	h4, h5, h6 := w.header(4), w.header(5), w.header(6)
+
+	plain := newWorld(t, rules.Activation{Time: 1000, BlockTime: 10})
+	plain.api.labels.afterRewind = func() { forgot++ }
+	if _, _, err := plain.api.labels.Rewind(plain.header(5).Hash()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := plain.api.labels.droppedTo(plain.header(5).Hash()); ok || forgot != 1 {
+		t.Fatalf("ordinary rewind: block remembered as dropped %v, payloads forgotten %d times", ok, forgot)
+	}
+
+	if _, _, err := w.api.labels.DropDenied(h5.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	if forgot != 2 || w.bc.CurrentBlock().Hash() != h4.Hash() {
+		t.Fatalf("payloads forgotten %d times, head %d", forgot, w.bc.CurrentBlock().Number)
+	}
+	ctx := context.Background()
+	for _, h := range []*types.Header{h5, h6} {
+		_, err := w.api.ForkchoiceUpdatedV3(ctx, engine.ForkchoiceStateV1{HeadBlockHash: h.Hash()}, nil)
+		var rerr rpc.Error
+		if !errors.As(err, &rerr) || rerr.ErrorCode() != -38002 {
+			t.Fatalf("forkchoiceUpdated to dropped block %d: %v, want -38002", h.Number, err)
+		}
+		st, err := w.api.NewPayloadV3(ctx, engine.ExecutableData{Number: h.Number.Uint64(), BlockHash: h.Hash(), ParentHash: h.ParentHash}, nil, nil)
+		if err != nil || st.Status != engine.INVALID || st.LatestValidHash == nil || *st.LatestValidHash != h4.Hash() || st.ValidationError == nil {
+			t.Fatalf("newPayload of dropped block %d: %+v, %v; want INVALID back to block 4", h.Number, st, err)
+		}
+	}
+	child := common.Hash{0xc1}
+	st, _ := w.api.NewPayloadV4(ctx, engine.ExecutableData{Number: 7, BlockHash: child, ParentHash: h6.Hash()}, nil, nil, nil)
+	if st.Status != engine.INVALID || *st.LatestValidHash != h4.Hash() {
+		t.Fatalf("newPayload of a child of a dropped block: %+v", st)
+	}
+	if to, ok := w.api.labels.droppedTo(child); !ok || to != h4.Hash() {
+		t.Fatal("a child of a dropped block is not remembered as dropped")
 	}
 }

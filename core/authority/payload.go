@@ -23,26 +23,41 @@ import (
 
 // NewPayloadV1 is op-geth's, with the block's executing messages judged.
 func (a *API) NewPayloadV1(ctx context.Context, params engine.ExecutableData) (engine.PayloadStatusV1, error) {
+	if st, ok := a.refuseDropped(&params); ok {
+		return st, nil
+	}
 	return a.judge(a.ConsensusAPI.NewPayloadV1(ctx, params))
 }
 
 // NewPayloadV2 is op-geth's, with the block's executing messages judged.
 func (a *API) NewPayloadV2(ctx context.Context, params engine.ExecutableData) (engine.PayloadStatusV1, error) {
+	if st, ok := a.refuseDropped(&params); ok {
+		return st, nil
+	}
 	return a.judge(a.ConsensusAPI.NewPayloadV2(ctx, params))
 }
 
 // NewPayloadV3 is op-geth's, with the block's executing messages judged.
 func (a *API) NewPayloadV3(ctx context.Context, params engine.ExecutableData, versionedHashes []common.Hash, beaconRoot *common.Hash) (engine.PayloadStatusV1, error) {
+	if st, ok := a.refuseDropped(&params); ok {
+		return st, nil
+	}
 	return a.judge(a.ConsensusAPI.NewPayloadV3(ctx, params, versionedHashes, beaconRoot))
 }
 
 // NewPayloadV4 is op-geth's, with the block's executing messages judged.
 func (a *API) NewPayloadV4(ctx context.Context, params engine.ExecutableData, versionedHashes []common.Hash, beaconRoot *common.Hash, executionRequests []hexutil.Bytes) (engine.PayloadStatusV1, error) {
+	if st, ok := a.refuseDropped(&params); ok {
+		return st, nil
+	}
 	return a.judge(a.ConsensusAPI.NewPayloadV4(ctx, params, versionedHashes, beaconRoot, executionRequests))
 }
 
 // NewPayloadV5 is op-geth's, with the block's executing messages judged.
 func (a *API) NewPayloadV5(ctx context.Context, params engine.ExecutableData, versionedHashes []common.Hash, beaconRoot *common.Hash, executionRequests []hexutil.Bytes) (engine.PayloadStatusV1, error) {
+	if st, ok := a.refuseDropped(&params); ok {
+		return st, nil
+	}
 	return a.judge(a.ConsensusAPI.NewPayloadV5(ctx, params, versionedHashes, beaconRoot, executionRequests))
 }
 
@@ -51,6 +66,23 @@ func (a *API) NewPayloadV5(ctx context.Context, params engine.ExecutableData, ve
 // function, not a method: every exported method of API is served over RPC.
 func NewPayloadUnchecked(a *API, ctx context.Context, params engine.ExecutableData, versionedHashes []common.Hash, beaconRoot *common.Hash, executionRequests []hexutil.Bytes) (engine.PayloadStatusV1, error) {
 	return a.ConsensusAPI.NewPayloadV4(ctx, params, versionedHashes, beaconRoot, executionRequests)
+}
+
+// refuseDropped answers INVALID for a block DropDenied removed and for a child of one (which
+// is then remembered as removed too), with the block the chain went back to as the latest
+// valid one: a consensus client drops what it built on the removed chain.
+func (a *API) refuseDropped(p *engine.ExecutableData) (engine.PayloadStatusV1, bool) {
+	to, ok := a.labels.droppedTo(p.BlockHash)
+	if !ok {
+		if to, ok = a.labels.droppedTo(p.ParentHash); ok {
+			a.labels.dropped.Add(p.BlockHash, to)
+		}
+	}
+	if !ok {
+		return engine.PayloadStatusV1{}, false
+	}
+	msg := fmt.Sprintf("block %d (%s) is on a chain removed because it executes a message the interop safety engine denied", p.Number, p.BlockHash)
+	return engine.PayloadStatusV1{Status: engine.INVALID, LatestValidHash: &to, ValidationError: &msg}, true
 }
 
 // judge turns a VALID answer of op-geth into INVALID or SYNCING when the block's executing

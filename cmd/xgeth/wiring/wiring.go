@@ -157,7 +157,7 @@ func (w *Chain) rewindDenied(ds []crosssafety.Denial) {
 	if target == nil {
 		return
 	}
-	_, dropped, err := w.Labels.Rewind(target.Block.Hash)
+	_, dropped, err := w.Labels.DropDenied(target.Block.Hash)
 	if err != nil {
 		log.Error("Could not drop a denied block", "number", target.Block.Number, "hash", target.Block.Hash, "err", err)
 		return
