@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
 )
 
 // The configuration files of the system, as the recipe in reference/opstack (gen.py) writes them:
@@ -123,53 +124,16 @@ func L1Genesis(devGenesis []byte, ts uint64) ([]byte, error) {
 	return json.MarshalIndent(g, "", " ")
 }
 
-// L2ChainConfig is the op-geth chain configuration of an e2e L2 chain: every Ethereum fork
-// through Osaka and every OP fork through Karst and Lagoon active at genesis. op-node calls
-// engine_getPayloadV5 under Karst, which needs Osaka on the L2; op-node needs a dependency set
-// under Lagoon.
+// L2ChainConfig is the op-geth chain configuration of an e2e L2 chain: the devnet's (every
+// Ethereum fork through Prague and every OP fork through Karst and Lagoon active at genesis)
+// with Osaka active at genesis too. op-node calls engine_getPayloadV5 under Karst, which needs
+// Osaka on the L2; op-node needs a dependency set under Lagoon.
 func L2ChainConfig(chainID uint64) *params.ChainConfig {
+	cfg := devnet.ChainConfig(chainID)
 	zero := uint64(0)
-	return &params.ChainConfig{
-		ChainID:                 new(big.Int).SetUint64(chainID),
-		HomesteadBlock:          big.NewInt(0),
-		EIP150Block:             big.NewInt(0),
-		EIP155Block:             big.NewInt(0),
-		EIP158Block:             big.NewInt(0),
-		ByzantiumBlock:          big.NewInt(0),
-		ConstantinopleBlock:     big.NewInt(0),
-		PetersburgBlock:         big.NewInt(0),
-		IstanbulBlock:           big.NewInt(0),
-		MuirGlacierBlock:        big.NewInt(0),
-		BerlinBlock:             big.NewInt(0),
-		LondonBlock:             big.NewInt(0),
-		ArrowGlacierBlock:       big.NewInt(0),
-		GrayGlacierBlock:        big.NewInt(0),
-		MergeNetsplitBlock:      big.NewInt(0),
-		ShanghaiTime:            &zero,
-		CancunTime:              &zero,
-		PragueTime:              &zero,
-		OsakaTime:               &zero,
-		BedrockBlock:            big.NewInt(0),
-		RegolithTime:            &zero,
-		CanyonTime:              &zero,
-		EcotoneTime:             &zero,
-		FjordTime:               &zero,
-		GraniteTime:             &zero,
-		HoloceneTime:            &zero,
-		IsthmusTime:             &zero,
-		JovianTime:              &zero,
-		KarstTime:               &zero,
-		LagoonTime:              &zero,
-		TerminalTotalDifficulty: big.NewInt(0),
-		Optimism: &params.OptimismConfig{
-			EIP1559Elasticity:        6,
-			EIP1559Denominator:       50,
-			EIP1559DenominatorCanyon: &eip1559DenominatorCanyon,
-		},
-	}
+	cfg.OsakaTime = &zero
+	return cfg
 }
-
-var eip1559DenominatorCanyon = uint64(250)
 
 // L2Genesis is the genesis of L2 chain chainID at time ts: the ten test accounts prefunded, the
 // EIP-2935 and EIP-4788 system contracts, and one wei at the address of the chain ID so that two
@@ -207,7 +171,9 @@ type BlockID struct {
 // RollupConfig is op-node's rollup.json for chain chainID anchored at L1 block l1 and L2 genesis
 // block l2 (time l2Time), batches from batcher posted to the chain's own inbox address.
 func RollupConfig(chainID uint64, l1, l2 BlockID, l2Time uint64, batcher common.Address) map[string]any {
-	opConfig := map[string]any{"eip1559Elasticity": 6, "eip1559Denominator": 50, "eip1559DenominatorCanyon": eip1559DenominatorCanyon}
+	op := L2ChainConfig(chainID).Optimism
+	opConfig := map[string]any{"eip1559Elasticity": op.EIP1559Elasticity, "eip1559Denominator": op.EIP1559Denominator,
+		"eip1559DenominatorCanyon": *op.EIP1559DenominatorCanyon}
 	return map[string]any{
 		"genesis": map[string]any{
 			"l1":      l1,

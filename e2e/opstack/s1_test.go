@@ -3,8 +3,6 @@
 package opstack
 
 import (
-	"context"
-	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -65,100 +63,6 @@ func TestS1Sequencer(t *testing.T) {
 	if st.UnsafeL2.Number < st.SafeL2.Number || st.SafeL2.Number < st.FinalizedL2.Number {
 		t.Fatalf("heads out of order: %s", st)
 	}
-}
-
-func since(t0 time.Time) string { return time.Since(t0).Round(100 * time.Millisecond).String() }
-
-// SendTransfer sends value from test account key to `to` on el, a signed dynamic-fee
-// transaction over eth_sendRawTransaction.
-func SendTransfer(t testing.TB, el *EL, key int, to common.Address, value *big.Int) *types.Transaction {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	c := el.Client()
-	from := AnvilAddress(key)
-	nonce, err := c.PendingNonceAt(ctx, from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := c.HeaderByNumber(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tip := big.NewInt(params.GWei)
-	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
-	tx := types.NewTx(&types.DynamicFeeTx{
-		ChainID: bigU(el.Chain.ID), Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-		Gas: params.TxGas, To: &to, Value: value,
-	})
-	signed, err := types.SignTx(tx, types.LatestSignerForChainID(bigU(el.Chain.ID)), AnvilKey(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SendTransaction(ctx, signed); err != nil {
-		t.Fatalf("send from %s: %v", from, err)
-	}
-	return signed
-}
-
-// WaitReceipt waits until el has a receipt for hash.
-func WaitReceipt(t testing.TB, el *EL, hash common.Hash) *types.Receipt {
-	t.Helper()
-	var rcpt *types.Receipt
-	el.Chain.Sys.Eventually(time.Minute, "receipt of "+hash.Hex(), func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-		defer cancel()
-		r, err := el.Client().TransactionReceipt(ctx, hash)
-		rcpt = r
-		return err == nil, fmt.Sprint(err)
-	})
-	return rcpt
-}
-
-// WaitLabel waits until el's block under label (safe, finalized) is at least number.
-func WaitLabel(t testing.TB, el *EL, label rpc.BlockNumber, number uint64) *types.Header {
-	t.Helper()
-	var h *types.Header
-	el.Chain.Sys.Eventually(time.Minute, fmt.Sprintf("%s: %s block ≥ %d", el.Name, label, number), func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-		defer cancel()
-		got, err := el.Client().HeaderByNumber(ctx, big.NewInt(int64(label)))
-		if err != nil {
-			return false, err.Error()
-		}
-		h = got
-		return got.Number.Uint64() >= number, fmt.Sprintf("%s=%d", label, got.Number)
-	})
-	return h
-}
-
-// sameBlock fails unless the EL's label header is op-node's block of that label or a later
-// block of the same chain (the EL is told the label after op-node records it).
-func sameBlock(t testing.TB, el *EL, label string, h *types.Header, ref L2BlockRef) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	at, err := el.Client().HeaderByNumber(ctx, bigU(ref.Number))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if at.Hash() != ref.Hash {
-		t.Fatalf("%s: block %d is %s on the EL, op-node's %s head is %s", el.Name, ref.Number, at.Hash(), label, ref.Hash)
-	}
-	if h.Number.Uint64() < ref.Number {
-		t.Fatalf("%s: EL %s label %d is behind op-node's %d", el.Name, label, h.Number, ref.Number)
-	}
-}
-
-func balanceAt(t testing.TB, el *EL, addr common.Address, block *big.Int) *big.Int {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	b, err := el.Client().BalanceAt(ctx, addr, block)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // The test keys are the well-known ones (their addresses are public knowledge).

@@ -3,22 +3,14 @@
 package opstack
 
 import (
-	"context"
 	"fmt"
-	"math/big"
-	"os"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/params"
 	"github.com/holiman/uint256"
-	"github.com/xgeth/xgeth/interop/accesslist"
-	"github.com/xgeth/xgeth/interop/event"
 	"github.com/xgeth/xgeth/interop/message"
 )
 
@@ -57,14 +49,7 @@ func TestS3VerifierReplacesInvalidBlock(t *testing.T) {
 		},
 		MsgHash: crypto.Keccak256Hash([]byte("s3: a message nobody sent")),
 	}
-	tx := sendExecutingMessage(t, seq.EL, 0, &bogus)
-	rcpt := WaitReceipt(t, seq.EL, tx.Hash())
-	if rcpt.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("executing transaction failed on the sequencer (interop off): %+v", rcpt)
-	}
-	if got := executedMessages(t, rcpt); len(got) != 1 || *got[0] != bogus {
-		t.Fatalf("sequencer's receipt executes %v, want exactly %+v", got, bogus)
-	}
+	rcpt := executeMessage(t, seq.EL, 0, &bogus, "on the sequencer (interop off)")
 	h := rcpt.BlockNumber.Uint64()
 	t.Logf("%s: sequencer includes the bogus executing message in block %d (%s)", since(t0), h, rcpt.BlockHash)
 
@@ -91,7 +76,7 @@ func TestS3VerifierReplacesInvalidBlock(t *testing.T) {
 		{ver.Node.Proc, []string{"dropping future batch"}},
 		{ver.Node.Proc, []string{"Generating next batch", "parent=" + replaced.Hash().Hex()}},
 	} {
-		line := logLine(want.p, want.parts...)
+		line := logLine(want.p, 0, want.parts...)
 		if line == "" {
 			t.Fatalf("%s never logged a line with %q", want.p.Name, want.parts)
 		}
@@ -137,92 +122,8 @@ func TestS3VerifierReplacesInvalidBlock(t *testing.T) {
 	if sh := headerAt(t, seq.EL, sst.SafeL2.Number); sh.Hash() != sst.SafeL2.Hash {
 		t.Fatalf("sequencer op-node's safe head %d is %s, its EL has %s", sst.SafeL2.Number, sst.SafeL2.Hash, sh.Hash())
 	}
-	if line := logLine(seq.Node.Proc, "deposits-only"); line != "" {
+	if line := logLine(seq.Node.Proc, 0, "deposits-only"); line != "" {
 		t.Fatalf("sequencer op-node replaced a block: %s", line)
 	}
 	t.Logf("%s: sequencer keeps its block %d (%s)", since(t0), h, sst)
-}
-
-// sendExecutingMessage sends, from test account key, a call of CrossL2Inbox.validateMessage
-// executing msg with the access list that declares it.
-func sendExecutingMessage(t testing.TB, el *EL, key int, msg *message.Message) *types.Transaction {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	c := el.Client()
-	nonce, err := c.PendingNonceAt(ctx, AnvilAddress(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := c.HeaderByNumber(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tip := big.NewInt(params.GWei)
-	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
-	tx := types.NewTx(&types.DynamicFeeTx{
-		ChainID: bigU(el.Chain.ID), Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-		Gas: 200_000, To: &crossL2Inbox, Data: event.EncodeValidateMessage(msg),
-		AccessList: accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)}),
-	})
-	signed, err := types.SignTx(tx, types.LatestSignerForChainID(bigU(el.Chain.ID)), AnvilKey(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SendTransaction(ctx, signed); err != nil {
-		t.Fatalf("send executing message: %v", err)
-	}
-	return signed
-}
-
-// executedMessages are the messages a receipt's ExecutingMessage logs execute.
-func executedMessages(t testing.TB, r *types.Receipt) []*message.Message {
-	t.Helper()
-	var out []*message.Message
-	for _, l := range r.Logs {
-		m, err := event.DecodeExecutingMessage(l)
-		if err != nil {
-			t.Fatalf("receipt log %d: %v", l.Index, err)
-		}
-		if m != nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// logLine is the first line of p's log that holds every one of parts, or "".
-func logLine(p *Process, parts ...string) string {
-	data, err := os.ReadFile(p.LogPath)
-	if err != nil {
-		return ""
-	}
-	for line := range strings.Lines(string(data)) {
-		if !slices.ContainsFunc(parts, func(s string) bool { return !strings.Contains(line, s) }) {
-			return strings.TrimRight(line, "\n")
-		}
-	}
-	return ""
-}
-
-func headerAt(t testing.TB, el *EL, n uint64) *types.Header {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	h, err := el.Client().HeaderByNumber(ctx, bigU(n))
-	if err != nil {
-		t.Fatalf("%s: header %d: %v", el.Name, n, err)
-	}
-	return h
-}
-
-func blockAt(t testing.TB, el *EL, n uint64) *types.Block {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	b, err := el.Client().BlockByNumber(ctx, bigU(n))
-	if err != nil {
-		t.Fatalf("%s: block %d: %v", el.Name, n, err)
-	}
-	return b
 }

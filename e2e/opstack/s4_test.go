@@ -7,13 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/holiman/uint256"
-	"github.com/xgeth/xgeth/interop/accesslist"
-	"github.com/xgeth/xgeth/interop/event"
-	"github.com/xgeth/xgeth/interop/message"
 )
 
 // S4: the sequencer's xgeth is killed (SIGKILL) while op-node runs, and restarted on the same
@@ -30,13 +25,8 @@ func TestS4Crash(t *testing.T) {
 	el := seq.EL
 
 	// A log just before the crash: executed after the restart, it shows the index kept it.
-	initTx := sendTx(t, el, 0, nil, logInitCode(crypto.Keccak256Hash([]byte("s4")), crypto.Keccak256Hash([]byte("s4: before the crash"))), nil, 100_000)
-	initRcpt := WaitReceipt(t, el, initTx.Hash())
-	if initRcpt.Status != types.ReceiptStatusSuccessful || len(initRcpt.Logs) != 1 {
-		t.Fatalf("initiating transaction: status %d, %d logs, want success and 1", initRcpt.Status, len(initRcpt.Logs))
-	}
+	initRcpt, msg := emitInitiatingMessage(t, el, 0, crypto.Keccak256Hash([]byte("s4")), crypto.Keccak256Hash([]byte("s4: before the crash")))
 	initBlock := initRcpt.BlockNumber.Uint64()
-	msg := message.OfLog(initRcpt.Logs[0], blockHeader(t, el, initBlock).Time, uint256.NewInt(chain.ID))
 
 	// The initiating block is derived from L1 before the crash (its batch is on L1), so
 	// whatever the EL loses in the crash, that block comes back the same.
@@ -79,7 +69,7 @@ func TestS4Crash(t *testing.T) {
 	post := seq.Node.WaitSync(2*time.Minute, fmt.Sprintf("unsafe ≥ %d", target), func(st *SyncStatus) bool {
 		return st.UnsafeL2.Number >= target
 	})
-	if h := blockHeader(t, el, post.UnsafeL2.Number); h.Hash() != post.UnsafeL2.Hash {
+	if h := headerAt(t, el, post.UnsafeL2.Number); h.Hash() != post.UnsafeL2.Hash {
 		t.Fatalf("EL's block %d is %s, op-node's unsafe head is %s", post.UnsafeL2.Number, h.Hash(), post.UnsafeL2.Hash)
 	}
 	t.Logf("%s: op-node resumed: %s", since(t0), post)
@@ -99,31 +89,23 @@ func TestS4Crash(t *testing.T) {
 			return false, status
 		}
 		// A reorg between the two reads would tell them apart for a moment: poll again.
-		at := blockHeader(t, el, uint64(st.LocalUnsafe.Number))
+		at := headerAt(t, el, uint64(st.LocalUnsafe.Number))
 		same := at.Hash() == st.LocalUnsafe.Hash && at.ParentHash == st.LocalUnsafe.ParentHash
 		return same, fmt.Sprintf("%s; EL's block %d is %s", status, at.Number, at.Hash().TerminalString())
 	})
 	// The initiating block was safe before the crash: once the EL's safe label covers it
 	// again, it is the same block.
 	WaitLabel(t, el, rpc.SafeBlockNumber, initBlock)
-	if h := blockHeader(t, el, initBlock); h.Hash() != initRcpt.BlockHash {
+	if h := headerAt(t, el, initBlock); h.Hash() != initRcpt.BlockHash {
 		t.Fatalf("block %d is %s after the restart, was %s before the crash (and safe)", initBlock, h.Hash(), initRcpt.BlockHash)
 	}
-	if h := blockHeader(t, el, pre.UnsafeL2.Number); h.Hash() != pre.UnsafeL2.Hash {
+	if h := headerAt(t, el, pre.UnsafeL2.Number); h.Hash() != pre.UnsafeL2.Hash {
 		t.Logf("block %d (unsafe before the crash) was rebuilt: %s, was %s", pre.UnsafeL2.Number, h.Hash(), pre.UnsafeL2.Hash)
 	}
 
 	// A transaction after the restart executes the pre-crash log (the pool and builder find
 	// it in the index) and becomes safe.
-	execTx := sendTx(t, el, 1, &crossL2Inbox, event.EncodeValidateMessage(&msg),
-		accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msg.Identifier, msg.MsgHash)}), 200_000)
-	execRcpt := WaitReceipt(t, el, execTx.Hash())
-	if execRcpt.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("executing transaction failed after the restart: %+v", execRcpt)
-	}
-	if got := executingMessagesOf(t, execRcpt); len(got) != 1 || *got[0] != msg {
-		t.Fatalf("executing receipt's ExecutingMessage logs: %+v, want exactly %+v", got, msg)
-	}
+	execRcpt := executeMessage(t, el, 1, &msg, "after the restart")
 	execBlock := execRcpt.BlockNumber.Uint64()
 	t.Logf("%s: after the restart, block %d executes the pre-crash log of block %d", since(t0), execBlock, initBlock)
 
@@ -142,7 +124,7 @@ func TestS4Crash(t *testing.T) {
 		status := fmt.Sprintf("crossSafe %s, EL safe %d (%s)", refString(s.CrossSafe), h.Number, h.Hash().TerminalString())
 		return s.CrossSafe != nil && s.CrossSafe.Hash == h.Hash(), status
 	})
-	if h := blockHeader(t, el, execBlock); h.Hash() != execRcpt.BlockHash {
+	if h := headerAt(t, el, execBlock); h.Hash() != execRcpt.BlockHash {
 		t.Fatalf("transaction block %d is %s now, was %s", execBlock, h.Hash(), execRcpt.BlockHash)
 	}
 	if st, err := seq.Node.SyncStatus(); err == nil {

@@ -7,9 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math/big"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,12 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/node"
-	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rpc"
-	"github.com/holiman/uint256"
-	"github.com/xgeth/xgeth/interop/message"
-	"github.com/xgeth/xgeth/interop/rpcapi"
 )
 
 // S5: an unsafe block of 902 that turns invalid later. 901 emits a log in block I (901 has no
@@ -47,7 +40,7 @@ import (
 func TestS5UnsafeBlockInvalidatedLater(t *testing.T) {
 	r := s5Equivocate(t, true)
 	r.converge()
-	if line := s5LogLineSince(r.node2.Proc, r.opNodeLogFrom, "Holocene active, requesting deposits-only attributes"); line == "" {
+	if line := logLine(r.node2.Proc, r.opNodeLogFrom, "Holocene active, requesting deposits-only attributes"); line == "" {
 		// H's batch may, on a slow machine, land on L1 only after op-node's reset: then the
 		// sequencer rebuilds H. Report it; the safety and convergence checks above hold either way.
 		t.Logf("op-node-902 did not replace H through derivation (no deposits-only request after the equivocation)")
@@ -93,20 +86,16 @@ func TestS5UnbatchedDeniedBlockReplaced(t *testing.T) {
 
 	// op-node reset onto the EL's heads because xgeth refused the dropped chain, not because
 	// a sequence window expired.
-	var reset string
-	for _, l := range s5LogLinesSince(r.node2.Proc, r.opNodeLogFrom, -1, "Deriver system is resetting") {
-		reset = l
-		break
-	}
+	reset := logLine(r.node2.Proc, r.opNodeLogFrom, "Deriver system is resetting")
 	if reset == "" {
 		t.Fatal("op-node-902 never reset after the drop")
 	}
-	refused := s5LogLineSince(r.el2.Proc, r.elLogFrom, "removed from the chain")
+	refused := logLine(r.el2.Proc, r.elLogFrom, "removed from the chain")
 	if refused == "" {
 		t.Errorf("el-902 never refused the dropped chain")
 	}
 	safeLine := ""
-	for _, l := range s5LogLinesSince(r.node2.Proc, r.opNodeLogFrom, -1, "Record local safe head") {
+	for _, l := range logLines(r.node2.Proc, r.opNodeLogFrom, -1, "Record local safe head") {
 		if s5L2Number(l) >= r.blockH {
 			safeLine = l
 			break
@@ -125,14 +114,11 @@ func TestS5UnbatchedDeniedBlockReplaced(t *testing.T) {
 
 // s5Run is a system of two chains after 901's equivocation and 902's drop of H.
 type s5Run struct {
-	t        *testing.T
-	t0       time.Time
-	sys      *System
-	el1, el2 *EL
-	node2    *OpNode
-	batcher2 *Batcher
+	*interopPair
+	t  *testing.T
+	t0 time.Time
 
-	execTx        *types.Transaction
+	execHash      common.Hash // the executing transaction, in H
 	blockH        uint64
 	hashH         common.Hash
 	oldH          *types.Block
@@ -147,61 +133,29 @@ type s5Run struct {
 // stopped before H (and not restarted), and 902's sequence window is s5SeqWindow.
 func s5Equivocate(t *testing.T, batched bool) *s5Run {
 	r := &s5Run{t: t, t0: time.Now()}
-	sys := NewSystem(t, Options{DepSet: []uint64{901, 902}})
-	r.sys = sys
-	c1 := sys.NewChainWith(901, ChainOptions{NativeInterop: true})
 	opts2 := ChainOptions{NativeInterop: true}
 	if !batched {
 		opts2.SeqWindowSize = s5SeqWindow
 	}
-	c2 := sys.NewChainWith(902, opts2)
-	el1 := c1.NewEL("el-901", ELOptions{WS: true, WSAPI: s5InteropAPIs})
-	el2 := c2.NewEL("el-902", ELOptions{WS: true, WSAPI: s5InteropAPIs})
-	r.el1, r.el2 = el1, el2
 	// --txpool.nolocals: geth's tracker of transactions sent over RPC would put the initiating
 	// transaction back into 901's pool after the rewind (its recheck runs 10 s after start, then
 	// every minute), and 901 would build the same block I again.
-	el1.Opts.Extra = append(s5InteropFlags(sys, el2), "--txpool.nolocals")
-	el2.Opts.Extra = s5InteropFlags(sys, el1)
-	el1.Start()
-	el2.Start()
-	node1 := c1.StartOpNode("op-node-901", el1, true)
-	node2 := c2.StartOpNode("op-node-902", el2, true)
-	r.node2 = node2
-	node1.WaitSync(startTimeout, "first unsafe block", func(st *SyncStatus) bool { return st.UnsafeL2.Number >= 1 })
-	node2.WaitSync(startTimeout, "first unsafe block", func(st *SyncStatus) bool { return st.UnsafeL2.Number >= 1 })
-	r.batcher2 = c2.StartBatcher("op-batcher-902", el2, node2)
+	r.interopPair = startInteropPair(t, opts2, "--txpool.nolocals")
+	sys, el1, el2, node1, node2 := r.sys, r.el1, r.el2, r.node1, r.node2
 	t.Logf("%s: chains 901 and 902 up (901's batcher not started: its blocks stay unsafe)", since(r.t0))
 
 	// The initiating message: a log emitted by a contract's constructor on 901, in block I.
-	initTx := s5SendCreate(t, el1, 0, s5LogInitCode(crypto.Keccak256Hash([]byte("s5")), crypto.Keccak256Hash([]byte("s5: from 901, soon gone"))))
-	initRcpt := WaitReceipt(t, el1, initTx.Hash())
-	if initRcpt.Status != types.ReceiptStatusSuccessful || len(initRcpt.Logs) != 1 {
-		t.Fatalf("initiating transaction: status %d, %d logs, want success and 1", initRcpt.Status, len(initRcpt.Logs))
-	}
+	initRcpt, msg := emitInitiatingMessage(t, el1, 0, crypto.Keccak256Hash([]byte("s5")), crypto.Keccak256Hash([]byte("s5: from 901, soon gone")))
 	blockI, hashI := initRcpt.BlockNumber.Uint64(), initRcpt.BlockHash
-	msg := message.OfLog(initRcpt.Logs[0], headerAt(t, el1, blockI).Time, uint256.NewInt(901))
 	t.Logf("%s: initiating message on 901: block I=%d (%s), log %d, origin %s", since(r.t0), blockI, hashI, msg.Identifier.LogIndex, msg.Identifier.Origin)
 
-	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth: 901 cross-unsafe ≥ %d", blockI), func() (bool, string) {
-		s, err := s5Safety(el2, 901)
-		if err != nil {
-			return false, err.Error()
-		}
-		return s.CrossUnsafe != nil && uint64(s.CrossUnsafe.Number) >= blockI, fmt.Sprintf("crossUnsafe %+v", s.CrossUnsafe)
-	})
+	waitCrossUnsafe(t, el2, 901, blockI)
 	if !batched {
 		r.batcher2.Stop()
 		t.Logf("%s: op-batcher-902 stopped", since(r.t0))
 	}
-	r.execTx = sendExecutingMessage(t, el2, 0, &msg)
-	execRcpt := WaitReceipt(t, el2, r.execTx.Hash())
-	if execRcpt.Status != types.ReceiptStatusSuccessful {
-		t.Fatalf("executing transaction failed on 902: %+v", execRcpt)
-	}
-	if got := executedMessages(t, execRcpt); len(got) != 1 || *got[0] != msg {
-		t.Fatalf("executing receipt's ExecutingMessage logs: %+v, want exactly %+v", got, msg)
-	}
+	execRcpt := executeMessage(t, el2, 0, &msg, "on 902")
+	r.execHash = execRcpt.TxHash
 	r.blockH, r.hashH = execRcpt.BlockNumber.Uint64(), execRcpt.BlockHash
 	r.oldH = blockAt(t, el2, r.blockH)
 	t.Logf("%s: executed on 902 in block H=%d (%s)", since(r.t0), r.blockH, r.hashH)
@@ -214,15 +168,15 @@ func s5Equivocate(t *testing.T, batched bool) *s5Run {
 	pre2, err := node2.SyncStatus()
 	sys.must(err)
 	t.Logf("%s: before the equivocation, op-node-902: %s", since(r.t0), pre2)
-	r.opNodeLogFrom = s5LogSize(node2.Proc)
-	r.elLogFrom = s5LogSize(el2.Proc)
+	r.opNodeLogFrom = logSize(node2.Proc)
+	r.elLogFrom = logSize(el2.Proc)
 	r.tEquivocate = time.Now()
 	node1.Stop()
 	var parent struct {
 		Hash   common.Hash    `json:"hash"`
 		Number hexutil.Uint64 `json:"number"`
 	}
-	if err := s5Call(s5Engine(t, el1), &parent, "engine_rewindV1", hashI); err != nil {
+	if err := callRPC(engineClient(t, el1), &parent, "engine_rewindV1", hashI); err != nil {
 		t.Fatalf("engine_rewindV1(%s) on el-901: %v", hashI, err)
 	}
 	if uint64(parent.Number) != blockI-1 {
@@ -237,33 +191,31 @@ func s5Equivocate(t *testing.T, batched bool) *s5Run {
 	node1.Start()
 	var newI *types.Header
 	sys.Eventually(time.Minute, fmt.Sprintf("901 sequences a new block %d", blockI+1), func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-		defer cancel()
-		if _, err := el1.Client().HeaderByNumber(ctx, bigU(blockI+1)); err != nil {
+		if _, err := tryHeader(el1, blockI+1); err != nil {
 			return false, err.Error()
 		}
-		newI, err = el1.Client().HeaderByNumber(ctx, bigU(blockI))
+		newI, err = tryHeader(el1, blockI)
 		return err == nil, fmt.Sprint(err)
 	})
 	if newI.Hash() == hashI {
 		t.Fatalf("901's block %d is still %s after the rewind", blockI, hashI)
 	}
-	if _, err := s5Receipt(el1, initTx.Hash()); !errors.Is(err, ethereum.NotFound) {
-		t.Fatalf("901 still has the initiating transaction %s (err %v)", initTx.Hash(), err)
+	if _, err := tryReceipt(el1, initRcpt.TxHash); !errors.Is(err, ethereum.NotFound) {
+		t.Fatalf("901 still has the initiating transaction %s (err %v)", initRcpt.TxHash, err)
 	}
 	t.Logf("%s: 901 equivocated: block %d is now %s, without the initiating transaction", since(r.t0), blockI, newI.Hash())
 
 	// 902's xgeth denies H and drops it with its descendants.
-	engine2 := s5Engine(t, el2)
+	engine2 := engineClient(t, el2)
 	sys.Eventually(time.Minute, fmt.Sprintf("902's xgeth denies H=%d (%s)", r.blockH, r.hashH), func() (bool, string) {
 		var denied bool
-		if err := s5Call(engine2, &denied, "engine_isDeniedV1", hexutil.Uint64(r.blockH), r.hashH); err != nil {
+		if err := callRPC(engine2, &denied, "engine_isDeniedV1", hexutil.Uint64(r.blockH), r.hashH); err != nil {
 			return false, err.Error()
 		}
 		return denied, "not denied"
 	})
 	var maxDenied *hexutil.Uint64
-	sys.must(s5Call(engine2, &maxDenied, "engine_maxDeniedHeightV1"))
+	sys.must(callRPC(engine2, &maxDenied, "engine_maxDeniedHeightV1"))
 	if maxDenied == nil || uint64(*maxDenied) != r.blockH {
 		t.Fatalf("engine_maxDeniedHeightV1 = %v, want %d", maxDenied, r.blockH)
 	}
@@ -271,7 +223,7 @@ func s5Equivocate(t *testing.T, batched bool) *s5Run {
 		since(r.t0), *maxDenied, time.Since(r.tEquivocate).Round(100*time.Millisecond))
 	var dropped string
 	sys.Eventually(30*time.Second, "el-902 drops the denied block", func() (bool, string) {
-		dropped = s5LogLineSince(el2.Proc, r.elLogFrom, "Dropped a denied block", "number="+strconv.FormatUint(r.blockH, 10)+" ")
+		dropped = logLine(el2.Proc, r.elLogFrom, "Dropped a denied block", "number="+strconv.FormatUint(r.blockH, 10)+" ")
 		return dropped != "", "no such log line"
 	})
 	t.Logf("el-902: %s", dropped)
@@ -285,17 +237,15 @@ func (r *s5Run) converge() {
 	t, el2, node2 := r.t, r.el2, r.node2
 	var replaced *types.Block
 	r.sys.Eventually(90*time.Second, fmt.Sprintf("902 replaces H=%d and its safe label passes it", r.blockH), func() (bool, string) {
-		ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-		defer cancel()
-		b, err := el2.Client().BlockByNumber(ctx, bigU(r.blockH))
+		b, err := tryBlock(el2, r.blockH)
 		if err != nil {
 			return false, fmt.Sprintf("block %d: %v", r.blockH, err)
 		}
-		if b.Hash() == r.hashH || b.Transaction(r.execTx.Hash()) != nil {
+		if b.Hash() == r.hashH || b.Transaction(r.execHash) != nil {
 			return false, fmt.Sprintf("block %d is %s, still the old one or executing the message", r.blockH, b.Hash())
 		}
 		replaced = b
-		safe, err := el2.Client().HeaderByNumber(ctx, big.NewInt(int64(rpc.SafeBlockNumber)))
+		safe, err := tryLabel(el2, rpc.SafeBlockNumber)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -311,7 +261,7 @@ func (r *s5Run) converge() {
 	}
 	t.Logf("%s: 902's EL finalized label %d passes H, on the replacement", since(r.t0), fin.Number)
 	if st, err := node2.SyncStatus(); err == nil {
-		sameBlock(t, el2, "safe", s5LabelHeader(t, el2, rpc.SafeBlockNumber), st.SafeL2)
+		sameBlock(t, el2, "safe", labelHeader(t, el2, rpc.SafeBlockNumber), st.SafeL2)
 	}
 
 	polls, errs, violations, firstPast, nodeSafe := r.watcher.result()
@@ -329,10 +279,10 @@ func (r *s5Run) converge() {
 
 	// The executing transaction is gone for good: the pool refused it when the dropped
 	// blocks' transactions came back.
-	if rc, err := s5Receipt(el2, r.execTx.Hash()); !errors.Is(err, ethereum.NotFound) {
+	if rc, err := tryReceipt(el2, r.execHash); !errors.Is(err, ethereum.NotFound) {
 		t.Errorf("902 still has the executing transaction (receipt %+v, err %v)", rc, err)
 	}
-	if line := s5LogLineSince(el2.Proc, r.elLogFrom, "not re-admitted", r.execTx.Hash().TerminalString()); line != "" {
+	if line := logLine(el2.Proc, r.elLogFrom, "not re-admitted", r.execHash.TerminalString()); line != "" {
 		t.Logf("el-902: %s", line)
 	}
 	for i, tx := range replaced.Transactions() {
@@ -342,11 +292,11 @@ func (r *s5Run) converge() {
 	}
 
 	// What op-node said after the equivocation.
-	for _, l := range s5LogLinesSince(node2.Proc, r.opNodeLogFrom, 30, s5OpNodeEvents...) {
+	for _, l := range logLines(node2.Proc, r.opNodeLogFrom, 30, s5OpNodeEvents...) {
 		t.Logf("op-node-902: %s", l)
 	}
 	t.Logf("op-node-902: and %d batches dropped as past while re-deriving from the reset's L1 origin",
-		len(s5LogLinesSince(node2.Proc, r.opNodeLogFrom, -1, "Dropping past singular batch")))
+		len(logLines(node2.Proc, r.opNodeLogFrom, -1, "Dropping past singular batch")))
 	if st, err := node2.SyncStatus(); err == nil {
 		t.Logf("%s: op-node-902 at the end: %s", since(r.t0), st)
 	}
@@ -355,18 +305,6 @@ func (r *s5Run) converge() {
 // s5OpNodeEvents are the op-node log fragments that tell what it did about the dropped head.
 var s5OpNodeEvents = []string{"eset", "Loaded current L2 heads", "Hit finalized", "deposits-only", "INVALID", "nvalid",
 	"SYNCING", "eorg", "mismatch", "stale", "Record local safe head", "critical"}
-
-// s5LabelHeader is el's block under label now.
-func s5LabelHeader(t testing.TB, el *EL, label rpc.BlockNumber) *types.Header {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	h, err := el.Client().HeaderByNumber(ctx, big.NewInt(int64(label)))
-	if err != nil {
-		t.Fatalf("%s: %s block: %v", el.Name, label, err)
-	}
-	return h
-}
 
 // s5L1Origin is the L1 origin (block number) of an L2 block, read from its L1 info deposit
 // (setL1BlockValuesEcotone and later: selector, two uint32 scalars, then uint64 sequence
@@ -395,156 +333,6 @@ func s5RefNumber(line, key string) uint64 {
 	return n
 }
 
-// s5InteropAPIs are the namespaces of an EL the test reads interop state of and another xgeth
-// follows.
-const s5InteropAPIs = elAPIs + ",interop"
-
-// s5InteropFlags are an xgeth's flags for the system's dependency set, following each peer EL
-// over WebSocket and serving interop_* over HTTP (the last --http.api given wins).
-func s5InteropFlags(sys *System, peers ...*EL) []string {
-	args := []string{"--http.api", s5InteropAPIs, "--interop.depset", sys.DepSetPath}
-	for _, p := range peers {
-		args = append(args, "--interop.rpc", strconv.FormatUint(p.Chain.ID, 10)+"="+p.WSURL())
-	}
-	return args
-}
-
-// s5LogInitCode is contract creation code whose constructor emits LOG1(topic, data) and
-// deploys nothing.
-func s5LogInitCode(topic, data common.Hash) []byte {
-	code := []byte{0x7f} // PUSH32 data
-	code = append(code, data[:]...)
-	code = append(code, 0x60, 0x00, 0x52, 0x7f) // PUSH1 0 MSTORE; PUSH32 topic
-	code = append(code, topic[:]...)
-	return append(code, 0x60, 0x20, 0x60, 0x00, 0xa1, 0x00) // PUSH1 32 PUSH1 0 LOG1 STOP
-}
-
-// s5SendCreate sends, from test account key, a contract creation with init code.
-func s5SendCreate(t testing.TB, el *EL, key int, code []byte) *types.Transaction {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	c := el.Client()
-	nonce, err := c.PendingNonceAt(ctx, AnvilAddress(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, err := c.HeaderByNumber(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tip := big.NewInt(params.GWei)
-	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
-	tx := types.NewTx(&types.DynamicFeeTx{
-		ChainID: bigU(el.Chain.ID), Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap, Gas: 100_000, Data: code,
-	})
-	signed, err := types.SignTx(tx, types.LatestSignerForChainID(bigU(el.Chain.ID)), AnvilKey(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.SendTransaction(ctx, signed); err != nil {
-		t.Fatalf("%s: send contract creation: %v", el.Name, err)
-	}
-	return signed
-}
-
-// s5Safety is chain's entry of el's interop_safety.
-func s5Safety(el *EL, chain uint64) (*rpcapi.ChainSafety, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	var all []rpcapi.ChainSafety
-	if err := el.Client().Client().CallContext(ctx, &all, "interop_safety"); err != nil {
-		return nil, fmt.Errorf("%s: interop_safety: %w", el.Name, err)
-	}
-	for i := range all {
-		if all[i].ChainID != nil && all[i].ChainID.ToInt().Uint64() == chain {
-			return &all[i], nil
-		}
-	}
-	return nil, fmt.Errorf("%s: interop_safety has no chain %d", el.Name, chain)
-}
-
-// s5Engine is a client of el's engine API port (JWT), where the authority methods are.
-func s5Engine(t testing.TB, el *EL) *rpc.Client {
-	t.Helper()
-	secret, err := os.ReadFile(el.Chain.Sys.JWTPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := rpc.DialOptions(context.Background(), el.AuthURL(),
-		rpc.WithHTTPAuth(node.NewJWTAuth(common.HexToHash(strings.TrimSpace(string(secret))))))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
-
-func s5Call(c *rpc.Client, result any, method string, args ...any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	return c.CallContext(ctx, result, method, args...)
-}
-
-// s5Receipt is el's receipt of hash; ethereum.NotFound when it has none.
-func s5Receipt(el *EL, hash common.Hash) (*types.Receipt, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), rpcTimeout)
-	defer cancel()
-	return el.Client().TransactionReceipt(ctx, hash)
-}
-
-// s5LogSize is the current length of p's log, to read what it says from now on.
-func s5LogSize(p *Process) int64 {
-	fi, err := os.Stat(p.LogPath)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-// s5LogLinesSince are up to n lines of p's log after offset that contain any of parts.
-func s5LogLinesSince(p *Process, offset int64, n int, parts ...string) []string {
-	f, err := os.Open(p.LogPath)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return nil
-	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for line := range strings.Lines(string(data)) {
-		for _, s := range parts {
-			if strings.Contains(line, s) {
-				out = append(out, strings.TrimRight(line, "\n"))
-				break
-			}
-		}
-		if len(out) == n {
-			break
-		}
-	}
-	return out
-}
-
-// s5LogLineSince is the first line of p's log after offset that holds every one of parts, or "".
-func s5LogLineSince(p *Process, offset int64, parts ...string) string {
-	for _, line := range s5LogLinesSince(p, offset, -1, parts[0]) {
-		all := true
-		for _, s := range parts[1:] {
-			all = all && strings.Contains(line, s)
-		}
-		if all {
-			return line
-		}
-	}
-	return ""
-}
-
 // s5LabelWatcher polls an EL's safe and finalized labels every 200 ms and records every poll
 // at which a label's chain holds the old block at height h: the label names the old block
 // itself, or a descendant of it (found by walking parent hashes down to h; what a walk finds
@@ -552,14 +340,12 @@ func s5LogLineSince(p *Process, offset int64, parts ...string) string {
 // counts the polls at which the op-node's own safe head (optimism_syncStatus safe_l2, which a
 // stock op-node without a supervisor takes from its local-safe head) is the old block.
 type s5LabelWatcher struct {
-	el       *EL
-	node     *OpNode
-	h        uint64
-	old      common.Hash
-	start    time.Time
-	done     chan struct{}
-	finished chan struct{}
-	once     sync.Once
+	el    *EL
+	node  *OpNode
+	h     uint64
+	old   common.Hash
+	start time.Time
+	*pollLoop
 
 	atH map[common.Hash]common.Hash // block above h → its ancestor at h
 
@@ -572,48 +358,38 @@ type s5LabelWatcher struct {
 }
 
 func s5WatchLabels(el *EL, node *OpNode, h uint64, old common.Hash) *s5LabelWatcher {
-	w := &s5LabelWatcher{el: el, node: node, h: h, old: old, start: time.Now(), done: make(chan struct{}), finished: make(chan struct{}),
-		atH: make(map[common.Hash]common.Hash)}
-	go w.run()
+	w := &s5LabelWatcher{el: el, node: node, h: h, old: old, start: time.Now(), atH: make(map[common.Hash]common.Hash)}
+	w.pollLoop = startPollLoop(w.observe)
 	return w
 }
 
-func (w *s5LabelWatcher) run() {
-	defer close(w.finished)
-	tick := time.NewTicker(200 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-w.done:
-			return
-		case <-tick.C:
-		}
-		for _, label := range []rpc.BlockNumber{rpc.SafeBlockNumber, rpc.FinalizedBlockNumber} {
-			at, num, err := w.poll(label)
-			w.mu.Lock()
-			switch {
-			case err != nil:
-				if len(w.errs) < 5 {
-					w.errs = append(w.errs, err.Error())
-				}
-			case at == w.old:
-				if len(w.violations) < 5 {
-					w.violations = append(w.violations, fmt.Sprintf("at %s, %s label %d has the old block %d %s on its chain",
-						time.Since(w.start).Round(time.Millisecond), label, num, w.h, w.old))
-				}
-			case label == rpc.SafeBlockNumber && num > w.h && w.firstPast == "":
-				w.firstPast = fmt.Sprintf("after %s: safe %d, its block %d is %s", time.Since(w.start).Round(time.Millisecond), num, w.h, at)
+// observe polls both labels and op-node's safe head once and records what it saw.
+func (w *s5LabelWatcher) observe() {
+	for _, label := range []rpc.BlockNumber{rpc.SafeBlockNumber, rpc.FinalizedBlockNumber} {
+		at, num, err := w.poll(label)
+		w.mu.Lock()
+		switch {
+		case err != nil:
+			if len(w.errs) < 5 {
+				w.errs = append(w.errs, err.Error())
 			}
-			if label == rpc.SafeBlockNumber && err == nil {
-				w.polls++
+		case at == w.old:
+			if len(w.violations) < 5 {
+				w.violations = append(w.violations, fmt.Sprintf("at %s, %s label %d has the old block %d %s on its chain",
+					time.Since(w.start).Round(time.Millisecond), label, num, w.h, w.old))
 			}
-			w.mu.Unlock()
+		case label == rpc.SafeBlockNumber && num > w.h && w.firstPast == "":
+			w.firstPast = fmt.Sprintf("after %s: safe %d, its block %d is %s", time.Since(w.start).Round(time.Millisecond), num, w.h, at)
 		}
-		if st, err := w.node.SyncStatus(); err == nil && st.SafeL2.Hash == w.old {
-			w.mu.Lock()
-			w.nodeSafe++
-			w.mu.Unlock()
+		if label == rpc.SafeBlockNumber && err == nil {
+			w.polls++
 		}
+		w.mu.Unlock()
+	}
+	if st, err := w.node.SyncStatus(); err == nil && st.SafeL2.Hash == w.old {
+		w.mu.Lock()
+		w.nodeSafe++
+		w.mu.Unlock()
 	}
 }
 
@@ -650,11 +426,6 @@ func (w *s5LabelWatcher) remember(walked []common.Hash, at common.Hash) {
 	for _, h := range walked {
 		w.atH[h] = at
 	}
-}
-
-func (w *s5LabelWatcher) stop() {
-	w.once.Do(func() { close(w.done) })
-	<-w.finished
 }
 
 func (w *s5LabelWatcher) result() (polls int, errs, violations []string, firstPast string, nodeSafe int) {
