@@ -5,10 +5,14 @@
 // their place, keeps the chain's safe and finalized blocks on those heads as the engine
 // decides, and serves the methods through which a consensus client learns the engine's
 // verdicts (engine_fullyVerifiedL2HeadV1, engine_finalizedL2HeadV1, engine_isDeniedV1,
-// engine_maxDeniedHeightV1) and rewinds the chain natively (engine_rewindV1).
+// engine_maxDeniedHeightV1) and rewinds the chain natively (engine_rewindV1). engine_newPayload
+// answers INVALID for a block that executes a definitively invalid message, and for blocks
+// dropped as denied (DropDenied) and their children; forkchoiceUpdated naming a dropped block
+// answers -38002 (see payload.go).
 //
-// It decides nothing: verdicts are the safety engine's (interop/crosssafety). It is served
-// only on the authenticated port, as the engine API is.
+// It decides nothing itself: verdicts are the checker's (interop/checker) and the safety
+// engine's (interop/crosssafety). It is served only on the authenticated port, as the engine
+// API is.
 package authority
 
 import (
