@@ -235,7 +235,7 @@ func runXgethB(b *testing.B, args ...string) (string, error) {
 // the chain's own logs, each transaction a different message so that no cached verdict is
 // reused), alternately in one run. It reports both latencies and their difference.
 func BenchmarkNodePoolAdmission(b *testing.B) {
-	const blocks = 4 // 400 distinct messages
+	const blocks = 20 // 2,000 distinct messages: more than -benchtime 1s sends
 	genesis, key, emitter := logGenesis()
 	plainKey, _ := crypto.GenerateKey()
 	interopKey, _ := crypto.GenerateKey()
