@@ -21,6 +21,7 @@ import (
 // applies. Chain 901 (1-second blocks) is activated in the file one second before a message
 // m2 and followed by a devnet whose own chain, 902, has 2-second blocks.
 func TestDepSetTimingOfRemoteChain(t *testing.T) {
+	t.Parallel()
 	cfgA := devnet.DefaultConfig()
 	cfgA.ChainIDs = []uint64{901}
 	a, ctx, clients := startDevnet(t, cfgA, httpURL)

@@ -84,6 +84,7 @@ func httpURL(c *devnet.Chain) string { return c.HTTPEndpoint() }
 // A reorg of the source chain evicts pooled transactions that depended on the dropped
 // block, and only those.
 func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
+	t.Parallel()
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	src, dst := clients[0], clients[1]
 
@@ -172,6 +173,7 @@ func TestSourceReorgEvictsDependentTransactions(t *testing.T) {
 // A second xgeth on 127.0.0.1 follows chain 901 over JSON-RPC, indexes it, answers checks
 // for it and includes a transaction executing one of its messages.
 func TestRemoteChainFollowedOverRPC(t *testing.T) {
+	t.Parallel()
 	a, b := startPair(t, func(_, cfgB *devnet.Config) {
 		cfgB.RemoteStartBlock = 2 // the emitter's deployment is block 1 at the earliest, its log later
 	})
@@ -273,6 +275,7 @@ func waitPending(ctx context.Context, t *testing.T, url string, from common.Addr
 // A stock op-geth uses xgeth as its checker: op-geth's own interop client (what
 // --rollup.interoprpc runs) gets verdicts from the /interop endpoint.
 func TestStockOpGethClientUsesInteropEndpoint(t *testing.T) {
+	t.Parallel()
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	src := clients[0]
 	emitterAddr := deployEmitter(ctx, t, src, d.Accounts[0])

@@ -25,6 +25,7 @@ type call struct {
 // authenticated port serves eth, the engine API and the failsafe switch, but none of
 // geth's admin methods. Over HTTP and WebSocket alike.
 func TestDevnetRPCSurface(t *testing.T) {
+	t.Parallel()
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	c := d.Chains[0]
 	to := d.Accounts[1].Address

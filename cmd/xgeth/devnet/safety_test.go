@@ -111,6 +111,7 @@ func (w *crossSafeWatch) reported(number uint64, hash common.Hash) bool {
 // the same height; a plain transaction of the replaced block is included again later; the
 // invalid block is never reported cross-safe; the chain goes on and safe advances.
 func TestInvalidBlockDeniedAndReplaced(t *testing.T) {
+	t.Parallel()
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	dst := clients[1]
 	auth := dialAuth(ctx, t, d, d.Chains[1])
@@ -261,6 +262,7 @@ func waitReceipt(ctx context.Context, t *testing.T, c *ethclient.Client, hash co
 // On both chains every level advances; cross-safe never passes local-safe, eth "safe" and
 // "finalized" follow the cross heads and never pass "latest".
 func TestSafetyLevelsAdvance(t *testing.T) {
+	t.Parallel()
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	waitBlocks(ctx, t, clients[0], devnet.DefaultSafeLag+devnet.DefaultFinalizedLag+3)
 	for i, c := range d.Chains {
@@ -295,6 +297,7 @@ func TestSafetyLevelsAdvance(t *testing.T) {
 // Sequencer equivocation: 901 drops the unsafe block whose log a 902 block executed and
 // re-sequences that height without it; the 902 block is then invalid, denied and replaced.
 func TestEquivocationInvalidatesDependentBlock(t *testing.T) {
+	t.Parallel()
 	cfg := devnet.DefaultConfig()
 	cfg.SafeLag = 40 // keep the blocks involved unsafe for the whole test
 	d, ctx, clients := startDevnet(t, cfg, httpURL)
@@ -351,6 +354,7 @@ func TestEquivocationInvalidatesDependentBlock(t *testing.T) {
 // Malformed engine_*V1 and devnet_* parameters, rewinds below finalized and unknown hashes
 // each get a clear error and change nothing.
 func TestAuthorityBadInput(t *testing.T) {
+	t.Parallel()
 	cfg := devnet.DefaultConfig()
 	cfg.SafeLag, cfg.FinalizedLag = 2, 1
 	d, ctx, clients := startDevnet(t, cfg, httpURL)
@@ -438,6 +442,7 @@ func TestAuthorityBadInput(t *testing.T) {
 // A second xgeth that follows a chain over JSON-RPC adopts the deposits-only replacement of
 // a denied block: the log of the replaced block is known to it before, and gone after.
 func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
+	t.Parallel()
 	a, b := startPair(t, func(cfgA, _ *devnet.Config) {
 		cfgA.ReplaceDelay = 3 * time.Second // B sees the invalid block before it goes
 	})
@@ -510,6 +515,7 @@ func TestRemoteFollowerAdoptsReplacement(t *testing.T) {
 // executes a message that does not exist. C's block is denied and replaced first; B's
 // then turns invalid and is replaced; then A's.
 func TestTransitiveInvalidationThreeChains(t *testing.T) {
+	t.Parallel()
 	cfg := devnet.DefaultConfig()
 	cfg.ChainIDs = []uint64{901, 902, 903}
 	cfg.ReplaceDelay = 8 * time.Second // the dependent blocks are built on C's block before it goes
@@ -561,6 +567,7 @@ func TestTransitiveInvalidationThreeChains(t *testing.T) {
 // each the chain's block there; null data until both are cross-safe there, then the super
 // root of the two output roots.
 func TestSuperRootAtTimestamp(t *testing.T) {
+	t.Parallel()
 	cfg := devnet.DefaultConfig()
 	cfg.SafeLag, cfg.FinalizedLag = 2, 1
 	d, ctx, clients := startDevnet(t, cfg, httpURL)
@@ -649,6 +656,7 @@ func TestSuperRootAtTimestamp(t *testing.T) {
 // leaves the block VALID. A message that cannot be judged yet gets a server error (retry)
 // from forkchoiceUpdated, never -38003 or INVALID.
 func TestDerivedPayloadJudged(t *testing.T) {
+	t.Parallel()
 	d, ctx, clients := startDevnet(t, devnet.DefaultConfig(), httpURL)
 	src, dst := clients[0], clients[1]
 	waitBlocks(ctx, t, dst, 2)
