@@ -103,6 +103,84 @@ func freePort(b *testing.B) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// benchNode is an xgeth process started by a benchmark, with its engine API client.
+type benchNode struct {
+	auth    *rpc.Client
+	datadir string
+	stop    func()
+}
+
+// benchSetup writes genesis g and a JWT secret into a fresh folder for benchNodes.
+type benchSetup struct {
+	dir, genesisFile, jwt string
+	secret                [32]byte
+}
+
+func newBenchSetup(b *testing.B, g *core.Genesis) *benchSetup {
+	b.Helper()
+	s := &benchSetup{dir: b.TempDir()}
+	s.genesisFile, s.jwt = filepath.Join(s.dir, "genesis.json"), filepath.Join(s.dir, "jwt.txt")
+	data, err := g.MarshalJSON()
+	if err != nil {
+		b.Fatal(err)
+	}
+	copy(s.secret[:], bytes.Repeat([]byte{0xab}, 32))
+	if err := os.WriteFile(s.genesisFile, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(s.jwt, []byte(hexutil.Encode(s.secret[:])), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// start runs `xgeth init` and then a fresh xgeth node named name on the genesis, with op-geth's
+// usual sequencer flags plus extra, and waits for its engine API. XGETH_IMPORT_PROFILE=dir
+// writes each node's CPU profile there (<name>.prof).
+func (s *benchSetup) start(b *testing.B, name string, extra ...string) *benchNode {
+	b.Helper()
+	datadir := filepath.Join(s.dir, name)
+	if out, err := runXgethB(b, "init", "--datadir", datadir, "--state.scheme=hash", s.genesisFile); err != nil {
+		b.Fatalf("init: %v\n%s", err, out)
+	}
+	port := freePort(b)
+	args := append([]string{"--datadir", datadir, "--networkid", "901", "--syncmode", "full", "--state.scheme=hash",
+		"--nodiscover", "--maxpeers", "0", "--port", "0", "--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(port),
+		"--authrpc.jwtsecret", s.jwt, "--verbosity", "2"}, extra...)
+	if dir := os.Getenv("XGETH_IMPORT_PROFILE"); dir != "" {
+		args = append(args, "--pprof.cpuprofile", filepath.Join(dir, name+".prof"))
+	}
+	cmd, out := xgethProcess(args...)
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	stop := func() {
+		cmd.Process.Signal(syscall.SIGTERM) // a clean stop writes the profile
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		auth, err := rpc.DialOptions(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", port), rpc.WithHTTPAuth(node.NewJWTAuth(s.secret)))
+		if err == nil {
+			var id hexutil.Big
+			if err = auth.Call(&id, "eth_chainId"); err == nil {
+				return &benchNode{auth: auth, datadir: datadir, stop: func() { auth.Close(); stop() }}
+			}
+			auth.Close()
+		}
+		if time.Now().After(deadline) {
+			stop()
+			b.Fatalf("xgeth did not start: %v\n%s", err, out)
+		}
+	}
+}
+
 // BenchmarkNodeImportOverhead measures what the interop service costs block import on the
 // node command, through the engine API as op-node drives it (engine_newPayloadV4, then
 // engine_forkchoiceUpdatedV3 per block, over the JWT port): a pre-built chain of
@@ -116,80 +194,30 @@ func BenchmarkNodeImportOverhead(b *testing.B) {
 		n = v
 	}
 	genesis, key, emitter := logGenesis()
-	dir := b.TempDir()
-	genesisFile := filepath.Join(dir, "genesis.json")
-	data, err := genesis.MarshalJSON()
-	if err != nil {
-		b.Fatal(err)
-	}
-	os.WriteFile(genesisFile, data, 0o644)
-	secret := bytes.Repeat([]byte{0xab}, 32)
-	jwt := filepath.Join(dir, "jwt.txt")
-	os.WriteFile(jwt, []byte(hexutil.Encode(secret)), 0o600)
-
-	// start runs a fresh xgeth node on genesisFile and returns its engine API client.
-	start := func(name string, interop bool) (*rpc.Client, string, func()) {
-		datadir := filepath.Join(dir, name)
-		if out, err := runXgethB(b, "init", "--datadir", datadir, "--state.scheme=hash", genesisFile); err != nil {
-			b.Fatalf("init: %v\n%s", err, out)
-		}
-		port := freePort(b)
-		args := []string{"--datadir", datadir, "--networkid", "901", "--syncmode", "full", "--gcmode", "archive", "--state.scheme=hash",
-			"--nodiscover", "--maxpeers", "0", "--port", "0", "--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(port),
-			"--authrpc.jwtsecret", jwt, "--verbosity", "2"}
+	setup := newBenchSetup(b, genesis)
+	start := func(name string, interop bool) *benchNode {
+		extra := []string{"--gcmode", "archive"}
 		if !interop {
-			args = append(args, "--interop.disable")
+			extra = append(extra, "--interop.disable")
 		}
-		// XGETH_IMPORT_PROFILE=dir writes each node's CPU profile there (<name>.prof).
-		if dir := os.Getenv("XGETH_IMPORT_PROFILE"); dir != "" {
-			args = append(args, "--pprof.cpuprofile", filepath.Join(dir, name+".prof"))
-		}
-		cmd, out := xgethProcess(args...)
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		stop := func() {
-			cmd.Process.Signal(syscall.SIGTERM) // a clean stop writes the profile
-			done := make(chan struct{})
-			go func() { cmd.Wait(); close(done) }()
-			select {
-			case <-done:
-			case <-time.After(30 * time.Second):
-				cmd.Process.Kill()
-				<-done
-			}
-		}
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-			auth, err := rpc.DialOptions(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", port), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret))))
-			if err == nil {
-				var id hexutil.Big
-				if err = auth.Call(&id, "eth_chainId"); err == nil {
-					return auth, datadir, func() { auth.Close(); stop() }
-				}
-				auth.Close()
-			}
-			if time.Now().After(deadline) {
-				stop()
-				b.Fatalf("xgeth did not start: %v\n%s", err, out)
-			}
-		}
+		return setup.start(b, name, extra...)
 	}
 	t0 := time.Now()
-	builder, _, stopBuilder := start("builder", false)
-	payloads := buildLogChain(b, builder, genesis, key, emitter, n)
-	stopBuilder()
+	builder := start("builder", false)
+	payloads := buildLogChain(b, builder.auth, genesis, key, emitter, n)
+	builder.stop()
 	b.Logf("built %d blocks of 100 logs in %v", n, time.Since(t0).Round(time.Millisecond))
 
 	run := func(interop bool, round int) time.Duration {
-		auth, datadir, stop := start(fmt.Sprintf("data-%v-%d", interop, round), interop)
-		defer stop()
+		nd := start(fmt.Sprintf("data-%v-%d", interop, round), interop)
+		defer nd.stop()
 		begin := time.Now()
 		for _, p := range payloads {
-			importBlock(b, auth, p)
+			importBlock(b, nd.auth, p)
 		}
 		if interop {
 			// The index catches up with the head (over IPC: interop_status).
-			ipc, err := rpc.Dial(filepath.Join(datadir, "geth.ipc"))
+			ipc, err := rpc.Dial(filepath.Join(nd.datadir, "geth.ipc"))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -242,41 +270,11 @@ func BenchmarkNodePoolAdmission(b *testing.B) {
 	for _, k := range []*ecdsa.PrivateKey{plainKey, interopKey} {
 		genesis.Alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Lsh(big.NewInt(1), 100)}
 	}
-	dir := b.TempDir()
-	genesisFile := filepath.Join(dir, "genesis.json")
-	data, _ := genesis.MarshalJSON()
-	os.WriteFile(genesisFile, data, 0o644)
-	secret := bytes.Repeat([]byte{0xab}, 32)
-	jwt := filepath.Join(dir, "jwt.txt")
-	os.WriteFile(jwt, []byte(hexutil.Encode(secret)), 0o600)
-	datadir := filepath.Join(dir, "data")
-	if out, err := runXgethB(b, "init", "--datadir", datadir, "--state.scheme=hash", genesisFile); err != nil {
-		b.Fatalf("init: %v\n%s", err, out)
-	}
-	authPort, httpPort := freePort(b), freePort(b)
-	cmd, out := xgethProcess("--datadir", datadir, "--networkid", "901", "--syncmode", "full", "--state.scheme=hash",
-		"--nodiscover", "--maxpeers", "0", "--port", "0", "--authrpc.addr", "127.0.0.1", "--authrpc.port", strconv.Itoa(authPort),
-		"--authrpc.jwtsecret", jwt, "--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(httpPort), "--http.api", "eth,interop",
-		"--txpool.accountslots", "100000", "--txpool.globalslots", "200000", "--txpool.accountqueue", "100000", "--txpool.globalqueue", "200000",
-		"--verbosity", "2")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	var auth *rpc.Client
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		var err error
-		if auth, err = rpc.DialOptions(context.Background(), fmt.Sprintf("http://127.0.0.1:%d", authPort), rpc.WithHTTPAuth(node.NewJWTAuth([32]byte(secret)))); err == nil {
-			var id hexutil.Big
-			if err = auth.Call(&id, "eth_chainId"); err == nil {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("xgeth did not start: %v\n%s", err, out)
-		}
-	}
-	defer auth.Close()
+	httpPort := freePort(b)
+	nd := newBenchSetup(b, genesis).start(b, "data", "--http", "--http.addr", "127.0.0.1", "--http.port", strconv.Itoa(httpPort), "--http.api", "eth,interop",
+		"--txpool.accountslots", "100000", "--txpool.globalslots", "200000", "--txpool.accountqueue", "100000", "--txpool.globalqueue", "200000")
+	defer nd.stop()
+	auth := nd.auth
 	payloads := buildLogChain(b, auth, genesis, key, emitter, blocks)
 	public, err := rpc.Dial(fmt.Sprintf("http://127.0.0.1:%d", httpPort))
 	if err != nil {
