@@ -35,14 +35,14 @@ Without an endpoint it attaches to the IPC socket in --datadir.`,
 
 // localConsole starts a node and opens a console on it in-process.
 func localConsole(ctx *cli.Context) error {
-	n, err := makeNode(ctx)
+	stack, err := makeNode(ctx)
 	if err != nil {
 		return err
 	}
-	defer n.close()
-	utils.StartNode(ctx, n.stack, true)
+	defer stack.Close()
+	utils.StartNode(ctx, stack, true)
 	// The node going down (SIGTERM) ends the console.
-	return runConsole(ctx, n.stack.Attach(), n.stack.Wait)
+	return runConsole(ctx, stack.Attach(), stack.Wait)
 }
 
 // remoteConsole opens a console on a running node.

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -140,7 +139,7 @@ func newBenchSetup(b *testing.B, g *core.Genesis) *benchSetup {
 func (s *benchSetup) start(b *testing.B, name string, extra ...string) *benchNode {
 	b.Helper()
 	datadir := filepath.Join(s.dir, name)
-	if out, err := runXgethB(b, "init", "--datadir", datadir, "--state.scheme=hash", s.genesisFile); err != nil {
+	if out, err := runXgeth(b, "init", "--datadir", datadir, "--state.scheme=hash", s.genesisFile); err != nil {
 		b.Fatalf("init: %v\n%s", err, out)
 	}
 	port := freePort(b)
@@ -249,13 +248,6 @@ func BenchmarkNodeImportOverhead(b *testing.B) {
 	b.ReportMetric(float64(plain.Microseconds())/rounds/float64(n), "µs/block-plain")
 	b.ReportMetric(float64(withInterop.Microseconds())/rounds/float64(n), "µs/block-interop")
 	b.ReportMetric(100*(float64(withInterop)-float64(plain))/float64(plain), "%overhead")
-}
-
-// runXgethB is runXgeth for benchmarks.
-func runXgethB(b *testing.B, args ...string) (string, error) {
-	cmd, out := xgethProcess(args...)
-	err := cmd.Run()
-	return strings.TrimSpace(out.String()), err
 }
 
 // BenchmarkNodePoolAdmission measures eth_sendRawTransaction on the node command over HTTP:

@@ -45,21 +45,14 @@ func runNode(ctx *cli.Context) error {
 	if args := ctx.Args().Slice(); len(args) > 0 {
 		return fmt.Errorf("invalid command: %q", args[0])
 	}
-	n, err := makeNode(ctx)
+	stack, err := makeNode(ctx)
 	if err != nil {
 		return err
 	}
-	defer n.close()
-	utils.StartNode(ctx, n.stack, false)
-	n.stack.Wait()
+	defer stack.Close()
+	utils.StartNode(ctx, stack, false)
+	stack.Wait()
 	return nil
-}
-
-// fullNode is a configured node and the interop parts the node command adds to it.
-type fullNode struct {
-	stack   *node.Node
-	backend *eth.Ethereum
-	interop *interopParts // nil: interop is off on this chain
 }
 
 type interopParts struct {
@@ -82,8 +75,6 @@ func (p *interopParts) Stop() error {
 	return p.db.Close()
 }
 
-func (n *fullNode) close() { n.stack.Close() }
-
 // nodeConfig is geth's node configuration from the command line, as cmd/geth makes it.
 func nodeConfig(ctx *cli.Context) node.Config {
 	cfg := node.DefaultConfig
@@ -99,7 +90,7 @@ func nodeConfig(ctx *cli.Context) node.Config {
 // makeNode builds the node from the command line. Everything that can be checked without
 // the chain's database (interop flags, the dependency-set file, the JWT secret file) is
 // checked before anything is created on disk.
-func makeNode(ctx *cli.Context) (*fullNode, error) {
+func makeNode(ctx *cli.Context) (*node.Node, error) {
 	icfg, err := interopFlags(ctx)
 	if err != nil {
 		return nil, err
@@ -115,7 +106,6 @@ func makeNode(ctx *cli.Context) (*fullNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the protocol stack: %w", err)
 	}
-	n := &fullNode{stack: stack}
 	ok := false
 	defer func() {
 		if !ok {
@@ -138,15 +128,14 @@ func makeNode(ctx *cli.Context) (*fullNode, error) {
 		}
 		log.Info("Genesis opts in to native interop predeploys", "chain", chainCfg.ChainID)
 	}
-	parts, err := n.prepareInterop(ctx, icfg, chainCfg, &ethCfg)
+	parts, err := prepareInterop(stack, icfg, chainCfg, &ethCfg)
 	if err != nil {
 		return nil, err
 	}
 	backend, ethBackend := utils.RegisterEthService(stack, &ethCfg)
-	n.backend = ethBackend
-	utils.RegisterFilterAPI(stack, backend, &ethCfg)
+	filters := utils.RegisterFilterAPI(stack, backend, &ethCfg)
 	if ctx.IsSet(utils.GraphQLEnabledFlag.Name) {
-		utils.RegisterGraphQLService(stack, backend, nil, &cfg)
+		utils.RegisterGraphQLService(stack, backend, filters, &cfg)
 	}
 	if url := ctx.String(utils.EthStatsURLFlag.Name); url != "" {
 		utils.RegisterEthStatsService(stack, backend, url)
@@ -167,12 +156,11 @@ func makeNode(ctx *cli.Context) (*fullNode, error) {
 			return nil, err
 		}
 		stack.RegisterLifecycle(parts)
-		n.interop = parts
 	} else if err := registerPlainEngine(stack, ethBackend); err != nil {
 		return nil, err
 	}
 	ok = true
-	return n, nil
+	return stack, nil
 }
 
 // applyOverrides applies the fork override flags as cmd/geth does.
@@ -334,7 +322,7 @@ var errInterop = errors.New("interop")
 
 // prepareInterop decides whether the chain runs interop and, if so, opens the log index and
 // the service and sets the pool filter and builder checker into ethCfg (before eth.New).
-func (n *fullNode) prepareInterop(ctx *cli.Context, c *interopNodeConfig, chainCfg *params.ChainConfig, ethCfg *ethconfig.Config) (*interopParts, error) {
+func prepareInterop(stack *node.Node, c *interopNodeConfig, chainCfg *params.ChainConfig, ethCfg *ethconfig.Config) (*interopParts, error) {
 	scheduled := chainCfg != nil && chainCfg.LagoonTime != nil
 	if c.disable {
 		if scheduled {
@@ -373,7 +361,7 @@ func (n *fullNode) prepareInterop(ctx *cli.Context, c *interopNodeConfig, chainC
 		db  ethdb.KeyValueStore = memorydb.New()
 		err error
 	)
-	if path := n.stack.ResolvePath(interopDBName); path != "" {
+	if path := stack.ResolvePath(interopDBName); path != "" {
 		if db, err = pebble.New(path, 64, 64, "xgeth/interop/db/", false); err != nil {
 			return nil, fmt.Errorf("interop index database: %w", err)
 		}
@@ -404,7 +392,7 @@ func (n *fullNode) prepareInterop(ctx *cli.Context, c *interopNodeConfig, chainC
 func completeSet(set *depset.Set, local depset.Chain, c *interopNodeConfig) (*depset.Set, error) {
 	own, ok := set.Chain(&local.ID)
 	if !ok {
-		return nil, fmt.Errorf("%w: this chain (%s, from its genesis) is not in the dependency set (members: %s)", errInterop, local.ID.Dec(), idList(set))
+		return nil, fmt.Errorf("%w: this chain (%s, from its genesis) is not in the dependency set (members: %s)", errInterop, local.ID.Dec(), set.IDList())
 	}
 	if own.HasTiming() && (own.ActivationTime != local.ActivationTime) {
 		return nil, fmt.Errorf("%w: chain %s: activationTime %d differs from the genesis lagoonTime %d", errInterop, local.ID.Dec(), own.ActivationTime, local.ActivationTime)
@@ -417,7 +405,7 @@ func completeSet(set *depset.Set, local depset.Chain, c *interopNodeConfig) (*de
 			return nil, fmt.Errorf("%w: --%s names this node's own chain %s", errInterop, interopRPCFlag.Name, id.Dec())
 		}
 		if !set.Has(&id) {
-			return nil, fmt.Errorf("%w: --%s names chain %s, which is not in the dependency set (members: %s)", errInterop, interopRPCFlag.Name, id.Dec(), idList(set))
+			return nil, fmt.Errorf("%w: --%s names chain %s, which is not in the dependency set (members: %s)", errInterop, interopRPCFlag.Name, id.Dec(), set.IDList())
 		}
 	}
 	out, err := set.With(local)
@@ -439,14 +427,6 @@ func completeSet(set *depset.Set, local depset.Chain, c *interopNodeConfig) (*de
 		}
 	}
 	return out, nil
-}
-
-func idList(s *depset.Set) string {
-	var ids []string
-	for _, id := range s.ChainIDs() {
-		ids = append(ids, id.Dec())
-	}
-	return strings.Join(ids, ", ")
 }
 
 // xgethVersion is xgeth's own version; opgethVersion the op-geth release it patches

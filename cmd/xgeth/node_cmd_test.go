@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,7 +38,7 @@ func xgethProcess(args ...string) (*exec.Cmd, *bytes.Buffer) {
 }
 
 // runXgeth runs xgeth args to completion and returns its output and error.
-func runXgeth(t *testing.T, args ...string) (string, error) {
+func runXgeth(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	cmd, out := xgethProcess(args...)
 	done := make(chan error, 1)
@@ -177,12 +182,30 @@ func TestNodeAcceptsOperatorCommandLines(t *testing.T) {
 	})
 	t.Run("op-geth line, no interop fork", func(t *testing.T) {
 		datadir, jwt := initDatadir(t, 901, false)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		httpPort := l.Addr().(*net.TCPAddr).Port
+		l.Close()
 		c := startNode(t, datadir, append(operatorLine(datadir, jwt), "--verbosity", "2", "--log.format", "json", "--cache", "256",
 			"--ws", "--ws.addr", "127.0.0.1", "--ws.port", "0", "--ws.api", "eth,net", "--rollup.sequencerhttp", "http://127.0.0.1:1",
-			"--txpool.globalslots", "1000", "--gpo.percentile", "50", "--db.engine", "pebble")...)
+			"--txpool.globalslots", "1000", "--gpo.percentile", "50", "--db.engine", "pebble",
+			"--http.port", strconv.Itoa(httpPort), "--graphql")...)
 		var status []rpcapi.ChainStatus
 		if err := c.Call(&status, "interop_status"); err == nil {
 			t.Fatalf("interop_status served on a chain without interop: %+v", status)
+		}
+		// GraphQL's log queries go through geth's filter system.
+		resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/graphql", httpPort), "application/json",
+			strings.NewReader(`{"query":"{ logs(filter: {fromBlock: 0, toBlock: 0}) { index } block(number: 0) { number } }"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"logs":[]`) || strings.Contains(string(body), "errors") {
+			t.Fatalf("graphql logs query: %s %s", resp.Status, body)
 		}
 	})
 	t.Run("interop scheduled, --interop.disable", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/xgeth/xgeth/interop/accesslist"
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/follower"
 	xparams "github.com/xgeth/xgeth/params"
@@ -92,7 +93,13 @@ func (a *API) judge(status engine.PayloadStatusV1, err error) (engine.PayloadSta
 		return status, err
 	}
 	hash := *status.LatestValidHash
-	v, err := a.verifyStored(hash)
+	block := a.labels.chain.GetBlockByHash(hash)
+	var v checker.Verdict
+	if block == nil {
+		err = fmt.Errorf("block %s not found after import", hash)
+	} else {
+		v, err = a.verifyStored(block)
+	}
 	if err != nil {
 		// Our own read failed: not a verdict on the block.
 		log.Warn("Could not judge the executing messages of a payload", "hash", hash, "err", err)
@@ -102,11 +109,8 @@ func (a *API) judge(status engine.PayloadStatusV1, err error) (engine.PayloadSta
 	case checker.Invalid:
 		msg := v.Err.Error()
 		log.Warn("Payload executes an invalid message", "hash", hash, "err", msg)
-		var latestValid *common.Hash
-		if header := a.labels.chain.GetHeaderByHash(hash); header != nil {
-			latestValid = &header.ParentHash
-		}
-		return engine.PayloadStatusV1{Status: engine.INVALID, LatestValidHash: latestValid, ValidationError: &msg}, nil
+		parent := block.ParentHash()
+		return engine.PayloadStatusV1{Status: engine.INVALID, LatestValidHash: &parent, ValidationError: &msg}, nil
 	case checker.Unknown:
 		log.Info("Payload's executing messages not verifiable yet, answering SYNCING", "hash", hash, "err", v.Err)
 		return engine.PayloadStatusV1{Status: engine.SYNCING}, nil
@@ -115,19 +119,14 @@ func (a *API) judge(status engine.PayloadStatusV1, err error) (engine.PayloadSta
 }
 
 // verifyStored judges the executing messages of a block op-geth has stored.
-func (a *API) verifyStored(hash common.Hash) (checker.Verdict, error) {
-	bc := a.labels.chain
-	block := bc.GetBlockByHash(hash)
-	if block == nil {
-		return checker.Verdict{}, fmt.Errorf("block %s not found after import", hash)
-	}
+func (a *API) verifyStored(block *types.Block) (checker.Verdict, error) {
 	if !declaresInbox(block.Transactions()) {
 		// An executing message must be declared in its transaction's access list (the
 		// CrossL2Inbox checks it): without a declaration there is nothing to judge, and the
 		// receipts need not be read.
 		return checker.Verdict{Status: checker.Valid, Msg: -1}, nil
 	}
-	receipts := bc.GetReceiptsByHash(hash)
+	receipts := a.labels.chain.GetReceiptsByHash(block.Hash())
 	if !emitsFromInbox(receipts) {
 		// Only the CrossL2Inbox emits executing messages: nothing to judge.
 		return checker.Verdict{Status: checker.Valid, Msg: -1}, nil
@@ -136,7 +135,7 @@ func (a *API) verifyStored(hash common.Hash) (checker.Verdict, error) {
 	for i, tx := range block.Transactions() {
 		hashes[i] = tx.Hash()
 	}
-	b, err := follower.BlockFromReceipts(block.Header(), hashes, receipts)
+	b, err := follower.BlockFromStoredReceipts(block.Header(), hashes, receipts)
 	if err != nil {
 		return checker.Verdict{}, err
 	}
@@ -155,13 +154,11 @@ func emitsFromInbox(receipts types.Receipts) bool {
 	return false
 }
 
-// declaresInbox reports whether any transaction's access list names the CrossL2Inbox.
+// declaresInbox reports whether any transaction's access list declares a CrossL2Inbox entry.
 func declaresInbox(txs types.Transactions) bool {
 	for _, tx := range txs {
-		for _, t := range tx.AccessList() {
-			if t.Address == xparams.CrossL2InboxAddress {
-				return true
-			}
+		if len(accesslist.InboxKeys(tx.AccessList())) > 0 {
+			return true
 		}
 	}
 	return false

@@ -234,7 +234,7 @@ func (s *Set) Validate(local ...*uint256.Int) error {
 	for _, id := range local {
 		if !s.Has(id) {
 			return fmt.Errorf("%w: local chain %s is not in its own dependency set (members: %s)",
-				ErrUnknownChain, id.Dec(), s.idList())
+				ErrUnknownChain, id.Dec(), s.IDList())
 		}
 		isLocal[*id] = true
 	}
@@ -252,7 +252,8 @@ func (s *Set) Validate(local ...*uint256.Int) error {
 	return nil
 }
 
-func (s *Set) idList() string {
+// IDList is the members' chain IDs in decimal, comma-separated, for messages.
+func (s *Set) IDList() string {
 	ids := make([]string, len(s.chains))
 	for i := range s.chains {
 		ids[i] = s.chains[i].ID.Dec()

@@ -46,8 +46,12 @@ func BlockFromReceipts(header *types.Header, txHashes []common.Hash, receipts ty
 	return blockFromReceipts(header, txHashes, receipts, true)
 }
 
-// blockFromReceipts is BlockFromReceipts; checkRoot false skips recomputing the receipts
-// root, for receipts this node stored itself after executing the block.
+// BlockFromStoredReceipts is BlockFromReceipts for receipts this node stored itself after
+// executing the block: every check but the receipts root, which op-geth verified on import.
+func BlockFromStoredReceipts(header *types.Header, txHashes []common.Hash, receipts types.Receipts) (*logindex.Block, error) {
+	return blockFromReceipts(header, txHashes, receipts, false)
+}
+
 func blockFromReceipts(header *types.Header, txHashes []common.Hash, receipts types.Receipts, checkRoot bool) (*logindex.Block, error) {
 	if header == nil {
 		return nil, badBlock(0, common.Hash{}, ErrBadHeader, "no header")

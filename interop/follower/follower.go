@@ -624,7 +624,7 @@ func (f *Follower) fetchBlock(ctx context.Context, number uint64) (*logindex.Blo
 		return nil, fmt.Errorf("receipts of block %d: %w", number, err)
 	}
 	if t, ok := f.src.(interface{ trusted() bool }); ok && t.trusted() {
-		return blockFromReceipts(h, txs, receipts, false)
+		return BlockFromStoredReceipts(h, txs, receipts)
 	}
 	return BlockFromReceipts(h, txs, receipts)
 }
