@@ -11,6 +11,10 @@ var (
 	SuperchainETHBridgeAddress        = common.HexToAddress("0x4200000000000000000000000000000000000024")
 	ETHLiquidityAddress               = common.HexToAddress("0x4200000000000000000000000000000000000025")
 	SuperchainTokenBridgeAddress      = common.HexToAddress("0x4200000000000000000000000000000000000028")
+
+	// TestTokenAddress is the devnet's SuperchainERC20 test token ("L2NativeSuperchainERC20",
+	// MOCK), at the address supersim uses on every chain.
+	TestTokenAddress = common.HexToAddress("0x420beeF000000000000000000000000000000001")
 )
 
 const (

@@ -39,16 +39,20 @@ func hookBefore(next func(*gethvm.EVM, common.Address) gethvm.NativeContract) fu
 }
 
 // lookup is the hook's body. It runs on every CALL, CALLCODE, DELEGATECALL and STATICCALL to
-// any address, so it compares the address first and consults the chain only for a hit.
+// any address, so it rejects on the first byte (every native address starts with 0x42),
+// then looks the address up, and consults the chain only for a hit.
 func lookup(evm *gethvm.EVM, addr common.Address) gethvm.NativeContract {
-	if addr != params.CrossL2InboxAddress {
+	if addr[0] != 0x42 {
 		return nil
 	}
-	if !Active(evm.ChainConfig(), evm.Context.Time) {
+	n, ok := natives[addr]
+	if !ok || !n.enabled(evm.ChainConfig(), evm.Context.Time) {
 		return nil
 	}
-	return crossL2Inbox{}
+	return n.contract
 }
+
+func init() { register(params.CrossL2InboxAddress, crossL2Inbox{}, Active) }
 
 // Active reports whether the native predeploys serve the chain cfg at block time t: the
 // chain's extras enable them and the Lagoon (interop) fork is active at t.

@@ -81,9 +81,16 @@ func Genesis(chainID, genesisTime uint64, accounts []Account) *core.Genesis {
 	alloc := types.GenesisAlloc{
 		gethparams.BeaconRootsAddress:    {Nonce: 1, Code: gethparams.BeaconRootsCode, Balance: common.Big0},
 		gethparams.HistoryStorageAddress: {Nonce: 1, Code: gethparams.HistoryStorageCode, Balance: common.Big0},
-		// The native CrossL2Inbox takes precedence over code at its address, but Solidity
-		// callers check extcodesize before a call without return data: give it one byte.
-		xparams.CrossL2InboxAddress: {Code: []byte{0xfe}, Balance: common.Big0},
+		// The native predeploys take precedence over code at their addresses, but Solidity
+		// callers check extcodesize before a call without return data: give each one byte.
+		xparams.CrossL2InboxAddress:               {Code: []byte{0xfe}, Balance: common.Big0},
+		xparams.L2ToL2CrossDomainMessengerAddress: {Code: []byte{0xfe}, Balance: common.Big0},
+		xparams.SuperchainETHBridgeAddress:        {Code: []byte{0xfe}, Balance: common.Big0},
+		// ETHLiquidity holds the ETH that bridged ETH is minted from: type(uint248).max wei,
+		// as the interop spec's genesis gives it.
+		xparams.ETHLiquidityAddress:          {Code: []byte{0xfe}, Balance: ethLiquidityBalance()},
+		xparams.SuperchainTokenBridgeAddress: {Code: []byte{0xfe}, Balance: common.Big0},
+		xparams.TestTokenAddress:             {Code: []byte{0xfe}, Balance: common.Big0},
 		// Identical allocs give identical genesis hashes: one wei at an address derived from the
 		// chain ID keeps every chain's genesis distinct.
 		chainMarker(chainID): {Balance: big.NewInt(1)},
@@ -101,6 +108,11 @@ func Genesis(chainID, genesisTime uint64, accounts []Account) *core.Genesis {
 		Coinbase:   SequencerFeeVault,
 		Alloc:      alloc,
 	}
+}
+
+// ethLiquidityBalance is type(uint248).max.
+func ethLiquidityBalance() *big.Int {
+	return new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 248), big.NewInt(1))
 }
 
 func chainMarker(chainID uint64) common.Address {
