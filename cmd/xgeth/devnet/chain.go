@@ -142,6 +142,8 @@ func startChain(spec chainSpec) (*Chain, error) {
 		stack.Close()
 		return nil, err
 	}
+	// The test accounts are unlocked, as on anvil (signer.go).
+	addTestSigner(stack.AccountManager(), spec.Accounts)
 	cfg := ethconfig.Defaults
 	cfg.Genesis = Genesis(spec.ChainID, spec.GenesisTime, spec.Accounts)
 	cfg.NetworkId = spec.ChainID
