@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ethereum/go-ethereum/cmd/utils"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
@@ -101,9 +103,14 @@ var devnetCommand = &cli.Command{
 	Description: `Starts OP Stack chains 901, 902, ... with every fork through Lagoon (interop) active at
 genesis, native interop predeploys, each other in their dependency sets, and accounts 0-9 of
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
-	Flags: []cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
+	// geth's logging flags are accepted after `devnet` too, as geth users type them.
+	Flags: slices.Concat([]cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
 		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
+		utils.LoggingFlags),
 	Action: func(ctx *cli.Context) error {
+		if err := devnetLogging(ctx); err != nil {
+			return err
+		}
 		applyMetrics(ctx)
 		n := ctx.Int(devnetChainsFlag.Name)
 		if n < 1 || n > 64 {

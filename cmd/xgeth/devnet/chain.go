@@ -32,6 +32,7 @@ import (
 	"github.com/xgeth/xgeth/core/authority"
 	"github.com/xgeth/xgeth/core/replacement"
 	"github.com/xgeth/xgeth/interop/crosssafety"
+	ievent "github.com/xgeth/xgeth/interop/event"
 	"github.com/xgeth/xgeth/interop/service"
 	xparams "github.com/xgeth/xgeth/params"
 	"github.com/xgeth/xgeth/txpool"
@@ -357,7 +358,27 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	if depositsOnly {
 		msg = "Sequenced deposits-only replacement block"
 	}
+	executed, sent := c.interopCounts(env.ExecutionPayload.BlockHash)
 	c.log.Info(msg, "number", env.ExecutionPayload.Number, "hash", env.ExecutionPayload.BlockHash,
-		"txs", len(env.ExecutionPayload.Transactions), "gas", env.ExecutionPayload.GasUsed)
+		"txs", len(env.ExecutionPayload.Transactions), "executed", executed, "sent", sent, "gas", env.ExecutionPayload.GasUsed)
 	return nil
 }
+
+// interopCounts counts the block's executing messages (CrossL2Inbox ExecutingMessage logs)
+// and the messages it sends through the L2ToL2CrossDomainMessenger, for the block's log line.
+func (c *Chain) interopCounts(hash common.Hash) (executed, sent int) {
+	for _, r := range c.Eth.BlockChain().GetReceiptsByHash(hash) {
+		for _, l := range r.Logs {
+			switch {
+			case ievent.IsExecutingMessage(l):
+				executed++
+			case l.Address == xparams.L2ToL2CrossDomainMessengerAddress && len(l.Topics) > 0 && l.Topics[0] == sentMessageTopic:
+				sent++
+			}
+		}
+	}
+	return executed, sent
+}
+
+// sentMessageTopic is the topic of L2ToL2CrossDomainMessenger's SentMessage event.
+var sentMessageTopic = crypto.Keccak256Hash([]byte("SentMessage(uint256,address,uint256,address,bytes)"))
