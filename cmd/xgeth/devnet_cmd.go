@@ -29,7 +29,7 @@ var (
 	}
 	devnetPortFlag = &cli.IntFlag{
 		Name:  "devnet.port",
-		Usage: "JSON-RPC port (HTTP and WebSocket) of the first chain; chain i listens on port+i (0: free ports)",
+		Usage: "JSON-RPC port (HTTP and WebSocket) of the first chain; chain i listens on port+i and serves its authenticated (JWT) port on port+100+i (0: free ports)",
 		Value: 9545,
 	}
 	devnetBlockTimeFlag = &cli.DurationFlag{

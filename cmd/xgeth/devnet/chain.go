@@ -43,6 +43,7 @@ import (
 type chainSpec struct {
 	ChainID     uint64
 	Port        int // HTTP and WebSocket JSON-RPC port on 127.0.0.1 (0: any free port)
+	AuthPort    int // authenticated (JWT) engine-API port on 127.0.0.1 (0: any free port)
 	DataDir     string
 	BlockTime   time.Duration
 	GenesisTime uint64
@@ -128,7 +129,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 		WSModules:        []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor", "superroot"},
 		WSOrigins:        []string{"*"},
 		AuthAddr:         "127.0.0.1",
-		AuthPort:         0,
+		AuthPort:         spec.AuthPort,
 		AuthModules:      []string{"eth", "engine", "admin", "debug", "devnet"},
 		JWTSecret:        spec.JWTSecret,
 		P2P:              p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""},

@@ -74,6 +74,10 @@ const (
 	DefaultFinalizedLag = 4
 )
 
+// AuthPortOffset places chain i's authenticated port at BasePort+AuthPortOffset+i (9645,
+// 9646, … by default): above the HTTP ports of the largest devnet (64 chains).
+const AuthPortOffset = 100
+
 // DefaultConfig is the devnet `xgeth devnet` runs without flags.
 func DefaultConfig() Config {
 	return Config{ChainIDs: []uint64{901, 902}, BasePort: 9545, BlockTime: 2 * time.Second, Accounts: 10, SafeLag: DefaultSafeLag, FinalizedLag: DefaultFinalizedLag}
@@ -108,7 +112,7 @@ func Start(cfg Config) (*Devnet, error) {
 	if cfg.BlockTime < time.Second || cfg.BlockTime%time.Second != 0 {
 		return nil, fmt.Errorf("devnet: block time must be a whole number of seconds, got %v", cfg.BlockTime)
 	}
-	if cfg.BasePort < 0 || cfg.BasePort+len(cfg.ChainIDs) > 65536 {
+	if cfg.BasePort < 0 || cfg.BasePort+AuthPortOffset+len(cfg.ChainIDs) > 65536 {
 		return nil, fmt.Errorf("devnet: invalid base port %d", cfg.BasePort)
 	}
 	if cfg.MinSafety != 0 {
@@ -138,9 +142,9 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	for i, id := range cfg.ChainIDs {
-		port := 0
+		port, authPort := 0, 0
 		if cfg.BasePort != 0 {
-			port = cfg.BasePort + i
+			port, authPort = cfg.BasePort+i, cfg.BasePort+AuthPortOffset+i
 		}
 		pool := txpool.DefaultConfig(uint256.NewInt(id))
 		if cfg.MinSafety != 0 {
@@ -149,7 +153,7 @@ func Start(cfg Config) (*Devnet, error) {
 		if cfg.GasMargin > 0 {
 			pool.GasMargin = cfg.GasMargin
 		}
-		c, err := startChain(chainSpec{ChainID: id, Port: port, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret,
+		c, err := startChain(chainSpec{ChainID: id, Port: port, AuthPort: authPort, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret,
 			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag, ReplaceDelay: cfg.ReplaceDelay})
 		if err != nil {
 			d.Close()
