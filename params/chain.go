@@ -18,6 +18,14 @@ type ChainExtras struct {
 	// fork on. It changes gas, receipts and state roots compared with the reference
 	// predeploys, so it is for devnets and new chains only, never for an existing OP chain.
 	NativeInteropPredeploys bool `json:"nativeInteropPredeploys,omitempty"`
+
+	// DevnetCheats serves the native "devnet cheats" contract (vm.DevnetCheatsAddress), which
+	// sets code, balance, nonce or storage of any account when a deposit transaction from
+	// the devnet system address (vm.DevnetCheatsCaller) calls it. `xgeth devnet` uses it to
+	// carry anvil_setCode and its siblings in blocks, so that re-executing the chain agrees.
+	// On a real chain anyone who can make such a deposit could rewrite any account: it is
+	// for devnets only, never for a chain with an L1 or value at stake.
+	DevnetCheats bool `json:"devnetCheats,omitempty"`
 }
 
 // extrasTable is an immutable snapshot of the registry. Lookups read it through an atomic
