@@ -133,10 +133,9 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	d := &Devnet{Accounts: accounts}
-	if d.JWTSecret, err = jwtSecretFile(cfg.DataDir); err != nil {
+	if d.JWTSecret, d.tempJWT, err = jwtSecretFile(cfg.DataDir, cfg.BasePort); err != nil {
 		return nil, err
 	}
-	d.tempJWT = cfg.DataDir == ""
 	if d.Interop, d.db, err = startInterop(cfg, set); err != nil {
 		d.Close() // removes a temporary JWT secret
 		return nil, err
@@ -276,24 +275,34 @@ func startInterop(cfg Config, set *depset.Set) (*service.Service, ethdb.KeyValue
 }
 
 // jwtSecretFile is the JWT secret of the authenticated ports: kept in the data directory,
-// or a fresh secret in a temporary file for an in-memory devnet.
-func jwtSecretFile(dataDir string) (string, error) {
-	path := filepath.Join(dataDir, "jwtsecret")
-	if dataDir == "" {
+// or a fresh secret in a temporary file for an in-memory devnet. On fixed ports that file
+// has a fixed name, <tmp>/xgeth-devnet-<port>.jwt (e.g. /tmp/xgeth-devnet-9545.jwt), so
+// scripts can reach the fault API; only one devnet can hold those ports anyway (a second
+// one reads the same secret, and fails on the ports).
+func jwtSecretFile(dataDir string, basePort int) (path string, temporary bool, err error) {
+	switch {
+	case dataDir != "":
+		path = filepath.Join(dataDir, "jwtsecret")
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return "", false, err
+		}
+	case basePort != 0:
+		path = filepath.Join(os.TempDir(), fmt.Sprintf("xgeth-devnet-%d.jwt", basePort))
+		_, err := os.Stat(path)
+		temporary = errors.Is(err, os.ErrNotExist) // another devnet's is left alone
+	default:
 		f, err := os.CreateTemp("", "xgeth-devnet-jwt-*.hex")
 		if err != nil {
-			return "", err
+			return "", false, err
 		}
-		path = f.Name()
+		path, temporary = f.Name(), true
 		f.Close()
 		os.Remove(path) // node.ObtainJWTSecret generates it
-	} else if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return "", err
 	}
 	if _, err := node.ObtainJWTSecret(path); err != nil {
-		return "", fmt.Errorf("devnet: JWT secret: %w", err)
+		return "", false, fmt.Errorf("devnet: JWT secret: %w", err)
 	}
-	return path, nil
+	return path, temporary, nil
 }
 
 // remoteGenesisTime reads the genesis timestamp of a devnet chain run by another process.
