@@ -42,7 +42,7 @@ func localConsole(ctx *cli.Context) error {
 	defer stack.Close()
 	utils.StartNode(ctx, stack, true)
 	// The node going down (SIGTERM) ends the console.
-	return runConsole(ctx, stack.Attach(), stack.Wait)
+	return runConsole(ctx, stack.Attach(), consoleOptions{dataDir: utils.MakeDataDir(ctx), ended: stack.Wait})
 }
 
 // remoteConsole opens a console on a running node.
@@ -59,14 +59,23 @@ func remoteConsole(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("unable to attach to %s: %w", endpoint, err)
 	}
-	return runConsole(ctx, client, nil)
+	return runConsole(ctx, client, consoleOptions{dataDir: utils.MakeDataDir(ctx)})
 }
 
-// runConsole runs geth's JavaScript console on client: --exec's script, or the interactive
-// prompt until the user leaves or ended (when not nil) returns.
-func runConsole(ctx *cli.Context, client *rpc.Client, ended func()) error {
+// consoleOptions say where a console keeps its history and what else it knows.
+type consoleOptions struct {
+	dataDir string
+	// endpoints are other chains' JSON-RPC URLs for the interop object (chain ID → URL).
+	endpoints map[uint64]string
+	// ended, when not nil, returns when the console must close (the node went down).
+	ended func()
+}
+
+// runConsole runs geth's JavaScript console on client, with the interop object: --exec's
+// script, or the interactive prompt until the user leaves or opts.ended returns.
+func runConsole(ctx *cli.Context, client *rpc.Client, opts consoleOptions) error {
 	c, err := console.New(console.Config{
-		DataDir: utils.MakeDataDir(ctx),
+		DataDir: opts.dataDir,
 		DocRoot: ctx.String(utils.JSpathFlag.Name),
 		Client:  client,
 		Preload: utils.MakeConsolePreloads(ctx),
@@ -75,17 +84,23 @@ func runConsole(ctx *cli.Context, client *rpc.Client, ended func()) error {
 		return fmt.Errorf("failed to start the JavaScript console: %w", err)
 	}
 	defer c.Stop(false)
+	bindings := new(interopBindings)
+	defer bindings.Close()
+	if err := installInterop(c, bindings, opts.endpoints); err != nil {
+		return fmt.Errorf("failed to start the JavaScript console: %w", err)
+	}
 	if script := ctx.String(utils.ExecFlag.Name); script != "" {
 		c.Evaluate(script)
 		return nil
 	}
-	if ended != nil {
+	if opts.ended != nil {
 		go func() {
-			ended()
+			opts.ended()
 			c.StopInteractive()
 		}()
 	}
 	c.Welcome()
+	fmt.Println("interop: cross-chain helpers, see interop.help()")
 	c.Interactive()
 	return nil
 }

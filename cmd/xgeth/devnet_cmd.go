@@ -105,7 +105,7 @@ genesis, native interop predeploys, each other in their dependency sets, and acc
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	// geth's logging flags are accepted after `devnet` too, as geth users type them.
 	Flags: slices.Concat([]cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
-		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag},
+		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag, devnetConsoleFlag},
 		utils.LoggingFlags),
 	Action: func(ctx *cli.Context) error {
 		if err := devnetLogging(ctx); err != nil {
@@ -142,6 +142,9 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 			return fmt.Errorf("--%s must not be negative", devnetReplaceDelayFlag.Name)
 		}
 
+		if ctx.Bool(devnetConsoleFlag.Name) {
+			quietForConsole(ctx)
+		}
 		d, err := devnet.Start(cfg)
 		if errors.Is(err, devnet.ErrDependencySet) {
 			flag := interopRPCFlag.Name
@@ -157,10 +160,14 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		d.PrintSummary(os.Stdout)
 		fmt.Println()
 
-		waitForStop()
+		if ctx.Bool(devnetConsoleFlag.Name) {
+			err = devnetConsole(ctx, d, cfg.DataDir)
+		} else {
+			waitForStop()
+		}
 		log.Info("Shutting down devnet")
 		d.Close()
-		return nil
+		return err
 	},
 }
 
