@@ -5,7 +5,7 @@ GOTEST_FLAGS ?=
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: all build test test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins
+.PHONY: all build test test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins e2e-app tutorial
 
 all: build
 
@@ -50,6 +50,17 @@ opstack-bins: opgeth
 
 e2e-opstack: build opstack-bins
 	$(GO) test -tags opstack -v -count=1 -timeout $(E2E_TIMEOUT) ./e2e/opstack/
+
+# e2e-app runs the interop test suite @eth-optimism/viem 0.4.13 ships for supersim, unchanged,
+# against build/bin/xgeth devnet on supersim's ports (9545, 9546); npm fetches the pinned
+# packages (package-lock.json) into e2e/supersim-app/node_modules.
+e2e-app: build
+	cd e2e/supersim-app && npm ci --no-audit --no-fund && npx vitest run
+
+# tutorial runs the README tutorial's commands as written (cast from npm, curl) against a
+# fresh devnet on the default ports.
+tutorial: build
+	./scripts/tutorial.sh
 
 bench: opgeth
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
