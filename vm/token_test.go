@@ -48,9 +48,9 @@ const tokenABIJSON = `[
 {"type":"event","name":"CrosschainBurn","inputs":[{"name":"from","type":"address","indexed":true},{"name":"amount","type":"uint256","indexed":false},{"name":"sender","type":"address","indexed":true}]}
 ]`
 
-var tokenABI = mustABI(tokenABIJSON)
+var tokenABI = tokMustABI(tokenABIJSON)
 
-func mustABI(j string) abi.ABI {
+func tokMustABI(j string) abi.ABI {
 	a, err := abi.JSON(strings.NewReader(j))
 	if err != nil {
 		panic(err)
@@ -59,13 +59,13 @@ func mustABI(j string) abi.ABI {
 }
 
 var (
-	token  = params.TestTokenAddress
-	bridge = params.SuperchainTokenBridgeAddress
-	alice  = common.HexToAddress("0x00000000000000000000000000000000000a11ce")
-	bob    = common.HexToAddress("0x0000000000000000000000000000000000000b0b")
+	mockToken       = params.TestTokenAddress
+	tokenBridgeAddr = params.SuperchainTokenBridgeAddress
+	holderA         = common.HexToAddress("0x00000000000000000000000000000000000a11ce")
+	holderB         = common.HexToAddress("0x0000000000000000000000000000000000000b0b")
 )
 
-func pack(t testing.TB, a abi.ABI, name string, args ...any) []byte {
+func tokPack(t testing.TB, a abi.ABI, name string, args ...any) []byte {
 	t.Helper()
 	in, err := a.Pack(name, args...)
 	if err != nil {
@@ -74,58 +74,60 @@ func pack(t testing.TB, a abi.ABI, name string, args ...any) []byte {
 	return in
 }
 
-func tpack(t testing.TB, name string, args ...any) []byte { return pack(t, tokenABI, name, args...) }
+func tokABIPack(t testing.TB, name string, args ...any) []byte {
+	return tokPack(t, tokenABI, name, args...)
+}
 
-func u(v int64) *big.Int { return big.NewInt(v) }
+func amt(v int64) *big.Int { return big.NewInt(v) }
 
 // maxBig is 2^256-1.
-var maxBig = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
+var maxU256Big = new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 256), big.NewInt(1))
 
 // at calls addr from caller with CALL, no value, gasGiven gas.
-func (e *env) at(caller, addr common.Address, in []byte) ([]byte, uint64, error) {
+func (e *env) callAt(caller, addr common.Address, in []byte) ([]byte, uint64, error) {
 	return e.evm.Call(caller, addr, in, gasGiven, new(uint256.Int))
 }
 
 // tok calls the token from caller and fails the test on an error.
 func (e *env) tok(t testing.TB, caller common.Address, in []byte) []byte {
 	t.Helper()
-	ret, _, err := e.at(caller, token, in)
+	ret, _, err := e.callAt(caller, mockToken, in)
 	if err != nil {
 		t.Fatalf("token call %x from %s: %v (data %x)", in[:4], caller, err, ret)
 	}
 	return ret
 }
 
-func (e *env) balance(t testing.TB, who common.Address) *big.Int {
+func (e *env) tokBalance(t testing.TB, who common.Address) *big.Int {
 	t.Helper()
-	return new(big.Int).SetBytes(e.tok(t, sender, tpack(t, "balanceOf", who)))
+	return new(big.Int).SetBytes(e.tok(t, sender, tokABIPack(t, "balanceOf", who)))
 }
 
-func (e *env) supply(t testing.TB) *big.Int {
+func (e *env) tokSupply(t testing.TB) *big.Int {
 	t.Helper()
-	return new(big.Int).SetBytes(e.tok(t, sender, tpack(t, "totalSupply")))
+	return new(big.Int).SetBytes(e.tok(t, sender, tokABIPack(t, "totalSupply")))
 }
 
 // setBalance writes a balance straight into the token's storage (for invariant-breaking setups).
-func (e *env) setBalance(who common.Address, v *big.Int) {
-	if e.state.Empty(token) { // else EIP-161 deletes the account with the storage
-		e.state.SetNonce(token, 1, tracing.NonceChangeUnspecified)
+func (e *env) tokSetBalance(who common.Address, v *big.Int) {
+	if e.state.Empty(mockToken) { // else EIP-161 deletes the account with the storage
+		e.state.SetNonce(mockToken, 1, tracing.NonceChangeUnspecified)
 	}
-	e.state.SetState(token, TokenBalanceSlot(who), common.BigToHash(v))
+	e.state.SetState(mockToken, TokenBalanceSlot(who), common.BigToHash(v))
 }
 
-func addrTopic(a common.Address) common.Hash { return common.BytesToHash(a[:]) }
+func topicOfAddr(a common.Address) common.Hash { return common.BytesToHash(a[:]) }
 
-func word(v *big.Int) []byte { return common.BigToHash(v).Bytes() }
+func amtWord(v *big.Int) []byte { return common.BigToHash(v).Bytes() }
 
 // wantLog is an expected log: address, topics and data.
-type wantLog struct {
+type tokWantLog struct {
 	addr   common.Address
 	topics []common.Hash
 	data   []byte
 }
 
-func checkLogs(t *testing.T, what string, got []*types.Log, want []wantLog) {
+func checkTokLogs(t *testing.T, what string, got []*types.Log, want []tokWantLog) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: %d logs, want %d", what, len(got), len(want))
@@ -143,8 +145,8 @@ func checkLogs(t *testing.T, what string, got []*types.Log, want []wantLog) {
 	}
 }
 
-func transferLog(from, to common.Address, v *big.Int) wantLog {
-	return wantLog{token, []common.Hash{TopicTransfer, addrTopic(from), addrTopic(to)}, word(v)}
+func tokTransferLog(from, to common.Address, v *big.Int) tokWantLog {
+	return tokWantLog{mockToken, []common.Hash{TopicTransfer, topicOfAddr(from), topicOfAddr(to)}, amtWord(v)}
 }
 
 func TestTokenSelectorsAndTopics(t *testing.T) {
@@ -231,16 +233,16 @@ func TestTokenStorageLayout(t *testing.T) {
 		mstore(mem, 0x00, owner[:])
 		return crypto.Keccak256Hash(mem[0x0c : 0x0c+0x34])
 	}
-	mustEqual(t, "balance slot", TokenBalanceSlot(alice), balanceSlot(alice))
-	mustEqual(t, "allowance slot", TokenAllowanceSlot(alice, bob), allowanceSlot(alice, bob))
+	mustEqual(t, "balance slot", TokenBalanceSlot(holderA), balanceSlot(holderA))
+	mustEqual(t, "allowance slot", TokenAllowanceSlot(holderA, holderB), allowanceSlot(holderA, holderB))
 	mustEqual(t, "total supply slot", TokenTotalSupplySlot, common.HexToHash("0x000000000000000000000000000000000000000000000005345cdf77eb68f44c"))
 
 	e := newEnv(t, defaultOpts())
-	e.tok(t, sender, tpack(t, "mint", alice, u(7)))
-	e.tok(t, alice, tpack(t, "approve", bob, u(3)))
-	mustEqual(t, "stored balance", e.state.GetState(token, balanceSlot(alice)), common.BigToHash(u(7)))
-	mustEqual(t, "stored allowance", e.state.GetState(token, allowanceSlot(alice, bob)), common.BigToHash(u(3)))
-	mustEqual(t, "stored supply", e.state.GetState(token, TokenTotalSupplySlot), common.BigToHash(u(7)))
+	e.tok(t, sender, tokABIPack(t, "mint", holderA, amt(7)))
+	e.tok(t, holderA, tokABIPack(t, "approve", holderB, amt(3)))
+	mustEqual(t, "stored balance", e.state.GetState(mockToken, balanceSlot(holderA)), common.BigToHash(amt(7)))
+	mustEqual(t, "stored allowance", e.state.GetState(mockToken, allowanceSlot(holderA, holderB)), common.BigToHash(amt(3)))
+	mustEqual(t, "stored supply", e.state.GetState(mockToken, TokenTotalSupplySlot), common.BigToHash(amt(7)))
 }
 
 func TestTokenMetadata(t *testing.T) {
@@ -250,14 +252,14 @@ func TestTokenMetadata(t *testing.T) {
 		"0000000000000000000000000000000000000000000000000000000000000017" +
 		hex.EncodeToString([]byte("L2NativeSuperchainERC20")) + "000000000000000000"
 	for _, kind := range []gethvm.OpCode{gethvm.CALL, gethvm.STATICCALL, gethvm.DELEGATECALL, gethvm.CALLCODE} {
-		ret, left, err := e.callKind(kind, token, tpack(t, "name"))
+		ret, left, err := e.tokCallKind(kind, mockToken, tokABIPack(t, "name"))
 		if err != nil || hex.EncodeToString(ret) != wantName {
 			t.Fatalf("name via %v: %x, %v", kind, ret, err)
 		}
 		mustEqual(t, "name gas left", left, gasGiven-TokenPureGas)
 	}
 	for name, want := range map[string]any{"name": TokenName, "symbol": "MOCK", "decimals": uint8(18), "version": "1.0.1", "totalSupply": big.NewInt(0)} {
-		ret, _, err := e.callKind(gethvm.STATICCALL, token, tpack(t, name))
+		ret, _, err := e.tokCallKind(gethvm.STATICCALL, mockToken, tokABIPack(t, name))
 		if err != nil {
 			t.Fatal(name, err)
 		}
@@ -280,22 +282,22 @@ func TestTokenMetadata(t *testing.T) {
 		{InterfaceERC165, true}, {InterfaceERC7802, true}, {InterfaceERC20, true},
 		{[4]byte{0xff, 0xff, 0xff, 0xff}, false}, {[4]byte{}, false}, {SelectorTransfer, false},
 	} {
-		ret, _, err := e.callKind(gethvm.STATICCALL, token, tpack(t, "supportsInterface", c.id))
+		ret, _, err := e.tokCallKind(gethvm.STATICCALL, mockToken, tokABIPack(t, "supportsInterface", c.id))
 		if err != nil {
 			t.Fatal(err)
 		}
 		mustEqual(t, "supportsInterface "+hex.EncodeToString(c.id[:]), hex.EncodeToString(ret), hex.EncodeToString(encBool(c.want)))
 	}
 	// bytes4 with a non-zero byte past the fourth is malformed.
-	dirty := tpack(t, "supportsInterface", InterfaceERC20)
+	dirty := tokABIPack(t, "supportsInterface", InterfaceERC20)
 	dirty[4+31] = 1
-	if _, _, err := e.callKind(gethvm.STATICCALL, token, dirty); !errors.Is(err, gethvm.ErrExecutionReverted) {
+	if _, _, err := e.tokCallKind(gethvm.STATICCALL, mockToken, dirty); !errors.Is(err, gethvm.ErrExecutionReverted) {
 		t.Fatalf("dirty bytes4: %v", err)
 	}
 }
 
 // callKind calls addr from sender with the given call kind, no value, gasGiven gas.
-func (e *env) callKind(kind gethvm.OpCode, addr common.Address, in []byte) ([]byte, uint64, error) {
+func (e *env) tokCallKind(kind gethvm.OpCode, addr common.Address, in []byte) ([]byte, uint64, error) {
 	zero := new(uint256.Int)
 	switch kind {
 	case gethvm.CALL:
@@ -314,10 +316,10 @@ func (e *env) callKind(kind gethvm.OpCode, addr common.Address, in []byte) ([]by
 func TestTokenFlow(t *testing.T) {
 	e := newEnv(t, defaultOpts())
 	carol := common.HexToAddress("0xca201")
-	step := func(name string, caller common.Address, in []byte, ret []byte, logs ...wantLog) {
+	step := func(name string, caller common.Address, in []byte, ret []byte, logs ...tokWantLog) {
 		t.Helper()
 		before := len(e.state.Logs())
-		got, left, err := e.at(caller, token, in)
+		got, left, err := e.callAt(caller, mockToken, in)
 		if err != nil {
 			t.Fatalf("%s: %v (%x)", name, err, got)
 		}
@@ -325,90 +327,90 @@ func TestTokenFlow(t *testing.T) {
 			t.Fatalf("%s returned %x, want %x", name, got, ret)
 		}
 		mustEqual(t, name+" gas used", gasGiven-left, tokenMethods[selectorOf(in)].gas)
-		checkLogs(t, name, e.state.Logs()[before:], logs)
+		checkTokLogs(t, name, e.state.Logs()[before:], logs)
 	}
 	yes := encBool(true)
-	step("mint", carol, tpack(t, "mint", alice, u(1000)), nil,
-		transferLog(common.Address{}, alice, u(1000)),
-		wantLog{token, []common.Hash{TopicMint, addrTopic(alice)}, word(u(1000))})
-	mustEqual(t, "supply", e.supply(t).Int64(), 1000)
-	step("transfer", alice, tpack(t, "transfer", bob, u(300)), yes, transferLog(alice, bob, u(300)))
-	step("self transfer", bob, tpack(t, "transfer", bob, u(300)), yes, transferLog(bob, bob, u(300)))
-	step("zero transfer", carol, tpack(t, "transfer", alice, u(0)), yes, transferLog(carol, alice, u(0)))
-	step("transfer to zero", bob, tpack(t, "transfer", common.Address{}, u(1)), yes, transferLog(bob, common.Address{}, u(1)))
-	step("approve", alice, tpack(t, "approve", carol, u(500)), yes,
-		wantLog{token, []common.Hash{TopicApproval, addrTopic(alice), addrTopic(carol)}, word(u(500))})
-	step("transferFrom", carol, tpack(t, "transferFrom", alice, bob, u(200)), yes, transferLog(alice, bob, u(200)))
-	mustEqual(t, "allowance", new(big.Int).SetBytes(e.tok(t, sender, tpack(t, "allowance", alice, carol))).Int64(), 300)
-	step("burn", carol, tpack(t, "burn", bob, u(99)), nil,
-		transferLog(bob, common.Address{}, u(99)),
-		wantLog{token, []common.Hash{TopicBurn, addrTopic(bob)}, word(u(99))})
-	step("crosschainMint", bridge, tpack(t, "crosschainMint", carol, u(50)), nil,
-		transferLog(common.Address{}, carol, u(50)),
-		wantLog{token, []common.Hash{TopicCrosschainMint, addrTopic(carol), addrTopic(bridge)}, word(u(50))})
-	step("crosschainBurn", bridge, tpack(t, "crosschainBurn", alice, u(500)), nil,
-		transferLog(alice, common.Address{}, u(500)),
-		wantLog{token, []common.Hash{TopicCrosschainBurn, addrTopic(alice), addrTopic(bridge)}, word(u(500))})
+	step("mint", carol, tokABIPack(t, "mint", holderA, amt(1000)), nil,
+		tokTransferLog(common.Address{}, holderA, amt(1000)),
+		tokWantLog{mockToken, []common.Hash{TopicMint, topicOfAddr(holderA)}, amtWord(amt(1000))})
+	mustEqual(t, "supply", e.tokSupply(t).Int64(), 1000)
+	step("transfer", holderA, tokABIPack(t, "transfer", holderB, amt(300)), yes, tokTransferLog(holderA, holderB, amt(300)))
+	step("self transfer", holderB, tokABIPack(t, "transfer", holderB, amt(300)), yes, tokTransferLog(holderB, holderB, amt(300)))
+	step("zero transfer", carol, tokABIPack(t, "transfer", holderA, amt(0)), yes, tokTransferLog(carol, holderA, amt(0)))
+	step("transfer to zero", holderB, tokABIPack(t, "transfer", common.Address{}, amt(1)), yes, tokTransferLog(holderB, common.Address{}, amt(1)))
+	step("approve", holderA, tokABIPack(t, "approve", carol, amt(500)), yes,
+		tokWantLog{mockToken, []common.Hash{TopicApproval, topicOfAddr(holderA), topicOfAddr(carol)}, amtWord(amt(500))})
+	step("transferFrom", carol, tokABIPack(t, "transferFrom", holderA, holderB, amt(200)), yes, tokTransferLog(holderA, holderB, amt(200)))
+	mustEqual(t, "allowance", new(big.Int).SetBytes(e.tok(t, sender, tokABIPack(t, "allowance", holderA, carol))).Int64(), 300)
+	step("burn", carol, tokABIPack(t, "burn", holderB, amt(99)), nil,
+		tokTransferLog(holderB, common.Address{}, amt(99)),
+		tokWantLog{mockToken, []common.Hash{TopicBurn, topicOfAddr(holderB)}, amtWord(amt(99))})
+	step("crosschainMint", tokenBridgeAddr, tokABIPack(t, "crosschainMint", carol, amt(50)), nil,
+		tokTransferLog(common.Address{}, carol, amt(50)),
+		tokWantLog{mockToken, []common.Hash{TopicCrosschainMint, topicOfAddr(carol), topicOfAddr(tokenBridgeAddr)}, amtWord(amt(50))})
+	step("crosschainBurn", tokenBridgeAddr, tokABIPack(t, "crosschainBurn", holderA, amt(500)), nil,
+		tokTransferLog(holderA, common.Address{}, amt(500)),
+		tokWantLog{mockToken, []common.Hash{TopicCrosschainBurn, topicOfAddr(holderA), topicOfAddr(tokenBridgeAddr)}, amtWord(amt(500))})
 	// alice 1000-300-200-500 = 0; bob 300+200-1-99 = 400; carol 50; the zero address 1.
-	for who, want := range map[common.Address]int64{alice: 0, bob: 400, carol: 50, {}: 1} {
-		mustEqual(t, "balance of "+who.Hex(), e.balance(t, who).Int64(), want)
+	for who, want := range map[common.Address]int64{holderA: 0, holderB: 400, carol: 50, {}: 1} {
+		mustEqual(t, "balance of "+who.Hex(), e.tokBalance(t, who).Int64(), want)
 	}
-	mustEqual(t, "supply", e.supply(t).Int64(), 451)
+	mustEqual(t, "supply", e.tokSupply(t).Int64(), 451)
 	// The token account stays in state (nonce 1) though no code was ever put there.
 	e.state.Finalise(true)
-	mustEqual(t, "nonce", e.state.GetNonce(token), uint64(1))
-	mustEqual(t, "supply after finalise", e.supply(t).Int64(), 451)
+	mustEqual(t, "nonce", e.state.GetNonce(mockToken), uint64(1))
+	mustEqual(t, "supply after finalise", e.tokSupply(t).Int64(), 451)
 }
 
 // With code at the address (the devnet genesis), the token leaves the account's nonce alone.
 func TestTokenKeepsGenesisAccount(t *testing.T) {
 	e := newEnv(t, defaultOpts())
-	e.state.SetCode(token, []byte{0xfe}, tracing.CodeChangeUnspecified)
-	e.tok(t, sender, tpack(t, "mint", alice, u(1)))
-	mustEqual(t, "nonce", e.state.GetNonce(token), uint64(0))
+	e.state.SetCode(mockToken, []byte{0xfe}, tracing.CodeChangeUnspecified)
+	e.tok(t, sender, tokABIPack(t, "mint", holderA, amt(1)))
+	mustEqual(t, "nonce", e.state.GetNonce(mockToken), uint64(0))
 }
 
 func TestTokenAllowanceEdges(t *testing.T) {
 	e := newEnv(t, defaultOpts())
-	e.tok(t, sender, tpack(t, "mint", alice, u(1000)))
+	e.tok(t, sender, tokABIPack(t, "mint", holderA, amt(1000)))
 	allowance := func(owner, spender common.Address) *big.Int {
-		return new(big.Int).SetBytes(e.tok(t, sender, tpack(t, "allowance", owner, spender)))
+		return new(big.Int).SetBytes(e.tok(t, sender, tokABIPack(t, "allowance", owner, spender)))
 	}
 	// An infinite allowance is never decreased.
-	e.tok(t, alice, tpack(t, "approve", bob, maxBig))
-	e.tok(t, bob, tpack(t, "transferFrom", alice, bob, u(10)))
-	mustEqual(t, "infinite kept", allowance(alice, bob).Cmp(maxBig), 0)
+	e.tok(t, holderA, tokABIPack(t, "approve", holderB, maxU256Big))
+	e.tok(t, holderB, tokABIPack(t, "transferFrom", holderA, holderB, amt(10)))
+	mustEqual(t, "infinite kept", allowance(holderA, holderB).Cmp(maxU256Big), 0)
 	// Approve overwrites (not additive); spending exactly the allowance leaves zero.
-	e.tok(t, alice, tpack(t, "approve", bob, u(5)))
-	e.tok(t, alice, tpack(t, "approve", bob, u(7)))
-	mustEqual(t, "overwritten", allowance(alice, bob).Int64(), 7)
-	e.tok(t, bob, tpack(t, "transferFrom", alice, sender, u(7)))
-	mustEqual(t, "spent", allowance(alice, bob).Int64(), 0)
+	e.tok(t, holderA, tokABIPack(t, "approve", holderB, amt(5)))
+	e.tok(t, holderA, tokABIPack(t, "approve", holderB, amt(7)))
+	mustEqual(t, "overwritten", allowance(holderA, holderB).Int64(), 7)
+	e.tok(t, holderB, tokABIPack(t, "transferFrom", holderA, sender, amt(7)))
+	mustEqual(t, "spent", allowance(holderA, holderB).Int64(), 0)
 	// 2^256-2 is decreased like any finite allowance.
-	almost := new(big.Int).Sub(maxBig, big.NewInt(1))
-	e.tok(t, alice, tpack(t, "approve", bob, almost))
-	e.tok(t, bob, tpack(t, "transferFrom", alice, bob, u(1)))
-	mustEqual(t, "finite decreased", allowance(alice, bob).Cmp(new(big.Int).Sub(almost, big.NewInt(1))), 0)
+	almost := new(big.Int).Sub(maxU256Big, big.NewInt(1))
+	e.tok(t, holderA, tokABIPack(t, "approve", holderB, almost))
+	e.tok(t, holderB, tokABIPack(t, "transferFrom", holderA, holderB, amt(1)))
+	mustEqual(t, "finite decreased", allowance(holderA, holderB).Cmp(new(big.Int).Sub(almost, big.NewInt(1))), 0)
 	// Allowances are per (owner, spender): the reverse pair is untouched.
-	mustEqual(t, "reverse pair", allowance(bob, alice).Int64(), 0)
+	mustEqual(t, "reverse pair", allowance(holderB, holderA).Int64(), 0)
 	// A zero-amount transferFrom without allowance succeeds (0 ≤ 0), as in Solady.
-	e.tok(t, sender, tpack(t, "transferFrom", alice, bob, u(0)))
+	e.tok(t, sender, tokABIPack(t, "transferFrom", holderA, holderB, amt(0)))
 	// Approving zero revokes.
-	e.tok(t, alice, tpack(t, "approve", bob, u(0)))
-	if ret, _, err := e.at(bob, token, tpack(t, "transferFrom", alice, bob, u(1))); err == nil || !bytes.Equal(ret, RevertInsufficientAllowance[:]) {
+	e.tok(t, holderA, tokABIPack(t, "approve", holderB, amt(0)))
+	if ret, _, err := e.callAt(holderB, mockToken, tokABIPack(t, "transferFrom", holderA, holderB, amt(1))); err == nil || !bytes.Equal(ret, RevertInsufficientAllowance[:]) {
 		t.Fatalf("after revoke: %x %v", ret, err)
 	}
 	// Self-approval works and is needed to move one's own tokens with transferFrom.
-	if ret, _, _ := e.at(alice, token, tpack(t, "transferFrom", alice, bob, u(1))); !bytes.Equal(ret, RevertInsufficientAllowance[:]) {
+	if ret, _, _ := e.callAt(holderA, mockToken, tokABIPack(t, "transferFrom", holderA, holderB, amt(1))); !bytes.Equal(ret, RevertInsufficientAllowance[:]) {
 		t.Fatalf("owner without self-allowance: %x", ret)
 	}
-	e.tok(t, alice, tpack(t, "approve", alice, u(1)))
-	e.tok(t, alice, tpack(t, "transferFrom", alice, bob, u(1)))
-	mustEqual(t, "self allowance spent", allowance(alice, alice).Int64(), 0)
+	e.tok(t, holderA, tokABIPack(t, "approve", holderA, amt(1)))
+	e.tok(t, holderA, tokABIPack(t, "transferFrom", holderA, holderB, amt(1)))
+	mustEqual(t, "self allowance spent", allowance(holderA, holderA).Int64(), 0)
 }
 
 // tokenCase is one call whose outcome is a revert, with the state before it.
-type tokenCase struct {
+type tokRevertCase struct {
 	name   string
 	setup  func(*testing.T, *env)
 	caller common.Address
@@ -421,10 +423,10 @@ type tokenCase struct {
 
 func TestTokenReverts(t *testing.T) {
 	mint := func(who common.Address, v *big.Int) func(*testing.T, *env) {
-		return func(t *testing.T, e *env) { e.tok(t, sender, tpack(t, "mint", who, v)) }
+		return func(t *testing.T, e *env) { e.tok(t, sender, tokABIPack(t, "mint", who, v)) }
 	}
 	approve := func(owner, spender common.Address, v *big.Int) func(*testing.T, *env) {
-		return func(t *testing.T, e *env) { e.tok(t, owner, tpack(t, "approve", spender, v)) }
+		return func(t *testing.T, e *env) { e.tok(t, owner, tokABIPack(t, "approve", spender, v)) }
 	}
 	both := func(fs ...func(*testing.T, *env)) func(*testing.T, *env) {
 		return func(t *testing.T, e *env) {
@@ -433,43 +435,43 @@ func TestTokenReverts(t *testing.T) {
 			}
 		}
 	}
-	dirtyAddr := tpack(t, "transfer", bob, u(1))
+	dirtyAddr := tokABIPack(t, "transfer", holderB, amt(1))
 	dirtyAddr[4] = 1
 	panic11 := common.FromHex("0x4e487b710000000000000000000000000000000000000000000000000000000000000011")
-	cases := []tokenCase{
-		{name: "transfer above balance", setup: mint(alice, u(5)), caller: alice, in: tpack(t, "transfer", bob, u(6)), ret: RevertInsufficientBalance[:]},
-		{name: "transfer from empty", caller: alice, in: tpack(t, "transfer", bob, u(1)), ret: RevertInsufficientBalance[:]},
-		{name: "transferFrom without allowance", setup: mint(alice, u(5)), caller: bob, in: tpack(t, "transferFrom", alice, bob, u(1)), ret: RevertInsufficientAllowance[:]},
-		{name: "transferFrom above allowance", setup: both(mint(alice, u(5)), approve(alice, bob, u(2))), caller: bob, in: tpack(t, "transferFrom", alice, bob, u(3)), ret: RevertInsufficientAllowance[:]},
-		{name: "transferFrom above balance", setup: both(mint(alice, u(5)), approve(alice, bob, u(10))), caller: bob, in: tpack(t, "transferFrom", alice, bob, u(6)), ret: RevertInsufficientBalance[:]},
-		{name: "transferFrom by owner", setup: mint(alice, u(5)), caller: alice, in: tpack(t, "transferFrom", alice, bob, u(1)), ret: RevertInsufficientAllowance[:]},
-		{name: "mint to zero", caller: alice, in: tpack(t, "mint", common.Address{}, u(1)), ret: RevertZeroAddress[:]},
-		{name: "burn from zero", caller: alice, in: tpack(t, "burn", common.Address{}, u(0)), ret: RevertZeroAddress[:]},
-		{name: "burn above balance", setup: mint(alice, u(5)), caller: bob, in: tpack(t, "burn", alice, u(6)), ret: RevertInsufficientBalance[:]},
-		{name: "mint overflows supply", setup: mint(alice, new(big.Int).Sub(maxBig, u(1))), caller: bob, in: tpack(t, "mint", bob, u(2)), ret: RevertTotalSupplyOverflow[:]},
-		{name: "mint past max", setup: mint(alice, maxBig), caller: bob, in: tpack(t, "mint", alice, u(1)), ret: RevertTotalSupplyOverflow[:]},
-		{name: "transfer overflows a balance", setup: func(t *testing.T, e *env) { mint(alice, u(1))(t, e); e.setBalance(bob, maxBig) }, caller: alice, in: tpack(t, "transfer", bob, u(1)), ret: panic11},
-		{name: "mint overflows a balance", setup: func(_ *testing.T, e *env) { e.setBalance(bob, maxBig) }, caller: alice, in: tpack(t, "mint", bob, u(1)), ret: panic11},
-		{name: "burn underflows supply", setup: func(_ *testing.T, e *env) { e.setBalance(bob, u(3)) }, caller: alice, in: tpack(t, "burn", bob, u(2)), ret: panic11},
-		{name: "crosschainMint not bridge", caller: alice, in: tpack(t, "crosschainMint", alice, u(1)), ret: RevertUnauthorized[:]},
-		{name: "crosschainBurn not bridge", setup: mint(alice, u(5)), caller: alice, in: tpack(t, "crosschainBurn", alice, u(1)), ret: RevertUnauthorized[:]},
-		{name: "crosschainMint from messenger", caller: params.L2ToL2CrossDomainMessengerAddress, in: tpack(t, "crosschainMint", alice, u(1)), ret: RevertUnauthorized[:]},
-		{name: "crosschainBurn above balance", setup: mint(alice, u(5)), caller: bridge, in: tpack(t, "crosschainBurn", alice, u(6)), ret: RevertInsufficientBalance[:]},
-		{name: "crosschainMint overflow", setup: mint(alice, maxBig), caller: bridge, in: tpack(t, "crosschainMint", alice, u(1)), ret: RevertTotalSupplyOverflow[:]},
+	cases := []tokRevertCase{
+		{name: "transfer above balance", setup: mint(holderA, amt(5)), caller: holderA, in: tokABIPack(t, "transfer", holderB, amt(6)), ret: RevertInsufficientBalance[:]},
+		{name: "transfer from empty", caller: holderA, in: tokABIPack(t, "transfer", holderB, amt(1)), ret: RevertInsufficientBalance[:]},
+		{name: "transferFrom without allowance", setup: mint(holderA, amt(5)), caller: holderB, in: tokABIPack(t, "transferFrom", holderA, holderB, amt(1)), ret: RevertInsufficientAllowance[:]},
+		{name: "transferFrom above allowance", setup: both(mint(holderA, amt(5)), approve(holderA, holderB, amt(2))), caller: holderB, in: tokABIPack(t, "transferFrom", holderA, holderB, amt(3)), ret: RevertInsufficientAllowance[:]},
+		{name: "transferFrom above balance", setup: both(mint(holderA, amt(5)), approve(holderA, holderB, amt(10))), caller: holderB, in: tokABIPack(t, "transferFrom", holderA, holderB, amt(6)), ret: RevertInsufficientBalance[:]},
+		{name: "transferFrom by owner", setup: mint(holderA, amt(5)), caller: holderA, in: tokABIPack(t, "transferFrom", holderA, holderB, amt(1)), ret: RevertInsufficientAllowance[:]},
+		{name: "mint to zero", caller: holderA, in: tokABIPack(t, "mint", common.Address{}, amt(1)), ret: RevertZeroAddress[:]},
+		{name: "burn from zero", caller: holderA, in: tokABIPack(t, "burn", common.Address{}, amt(0)), ret: RevertZeroAddress[:]},
+		{name: "burn above balance", setup: mint(holderA, amt(5)), caller: holderB, in: tokABIPack(t, "burn", holderA, amt(6)), ret: RevertInsufficientBalance[:]},
+		{name: "mint overflows supply", setup: mint(holderA, new(big.Int).Sub(maxU256Big, amt(1))), caller: holderB, in: tokABIPack(t, "mint", holderB, amt(2)), ret: RevertTotalSupplyOverflow[:]},
+		{name: "mint past max", setup: mint(holderA, maxU256Big), caller: holderB, in: tokABIPack(t, "mint", holderA, amt(1)), ret: RevertTotalSupplyOverflow[:]},
+		{name: "transfer overflows a balance", setup: func(t *testing.T, e *env) { mint(holderA, amt(1))(t, e); e.tokSetBalance(holderB, maxU256Big) }, caller: holderA, in: tokABIPack(t, "transfer", holderB, amt(1)), ret: panic11},
+		{name: "mint overflows a balance", setup: func(_ *testing.T, e *env) { e.tokSetBalance(holderB, maxU256Big) }, caller: holderA, in: tokABIPack(t, "mint", holderB, amt(1)), ret: panic11},
+		{name: "burn underflows supply", setup: func(_ *testing.T, e *env) { e.tokSetBalance(holderB, amt(3)) }, caller: holderA, in: tokABIPack(t, "burn", holderB, amt(2)), ret: panic11},
+		{name: "crosschainMint not bridge", caller: holderA, in: tokABIPack(t, "crosschainMint", holderA, amt(1)), ret: RevertUnauthorized[:]},
+		{name: "crosschainBurn not bridge", setup: mint(holderA, amt(5)), caller: holderA, in: tokABIPack(t, "crosschainBurn", holderA, amt(1)), ret: RevertUnauthorized[:]},
+		{name: "crosschainMint from messenger", caller: params.L2ToL2CrossDomainMessengerAddress, in: tokABIPack(t, "crosschainMint", holderA, amt(1)), ret: RevertUnauthorized[:]},
+		{name: "crosschainBurn above balance", setup: mint(holderA, amt(5)), caller: tokenBridgeAddr, in: tokABIPack(t, "crosschainBurn", holderA, amt(6)), ret: RevertInsufficientBalance[:]},
+		{name: "crosschainMint overflow", setup: mint(holderA, maxU256Big), caller: tokenBridgeAddr, in: tokABIPack(t, "crosschainMint", holderA, amt(1)), ret: RevertTotalSupplyOverflow[:]},
 		// Call kinds, value, static context: empty reverts after the charge.
-		{name: "transfer with value", setup: mint(sender, u(5)), caller: sender, value: 1, in: tpack(t, "transfer", bob, u(1))},
-		{name: "balanceOf with value", caller: sender, value: 1, in: tpack(t, "balanceOf", bob)},
-		{name: "name with value", caller: sender, value: 1, in: tpack(t, "name")},
-		{name: "transfer via STATICCALL", setup: mint(sender, u(5)), caller: sender, kind: gethvm.STATICCALL, in: tpack(t, "transfer", bob, u(1))},
-		{name: "approve via STATICCALL", caller: sender, kind: gethvm.STATICCALL, in: tpack(t, "approve", bob, u(1))},
-		{name: "mint via STATICCALL", caller: sender, kind: gethvm.STATICCALL, in: tpack(t, "mint", bob, u(1))},
-		{name: "transfer via DELEGATECALL", setup: mint(sender, u(5)), caller: sender, kind: gethvm.DELEGATECALL, in: tpack(t, "transfer", bob, u(1))},
-		{name: "mint via CALLCODE", caller: sender, kind: gethvm.CALLCODE, in: tpack(t, "mint", bob, u(1))},
-		{name: "balanceOf via DELEGATECALL", caller: sender, kind: gethvm.DELEGATECALL, in: tpack(t, "balanceOf", bob)},
-		{name: "totalSupply via CALLCODE", caller: sender, kind: gethvm.CALLCODE, in: tpack(t, "totalSupply")},
+		{name: "transfer with value", setup: mint(sender, amt(5)), caller: sender, value: 1, in: tokABIPack(t, "transfer", holderB, amt(1))},
+		{name: "balanceOf with value", caller: sender, value: 1, in: tokABIPack(t, "balanceOf", holderB)},
+		{name: "name with value", caller: sender, value: 1, in: tokABIPack(t, "name")},
+		{name: "transfer via STATICCALL", setup: mint(sender, amt(5)), caller: sender, kind: gethvm.STATICCALL, in: tokABIPack(t, "transfer", holderB, amt(1))},
+		{name: "approve via STATICCALL", caller: sender, kind: gethvm.STATICCALL, in: tokABIPack(t, "approve", holderB, amt(1))},
+		{name: "mint via STATICCALL", caller: sender, kind: gethvm.STATICCALL, in: tokABIPack(t, "mint", holderB, amt(1))},
+		{name: "transfer via DELEGATECALL", setup: mint(sender, amt(5)), caller: sender, kind: gethvm.DELEGATECALL, in: tokABIPack(t, "transfer", holderB, amt(1))},
+		{name: "mint via CALLCODE", caller: sender, kind: gethvm.CALLCODE, in: tokABIPack(t, "mint", holderB, amt(1))},
+		{name: "balanceOf via DELEGATECALL", caller: sender, kind: gethvm.DELEGATECALL, in: tokABIPack(t, "balanceOf", holderB)},
+		{name: "totalSupply via CALLCODE", caller: sender, kind: gethvm.CALLCODE, in: tokABIPack(t, "totalSupply")},
 		// Malformed input.
-		{name: "short transfer", setup: mint(sender, u(5)), caller: sender, in: tpack(t, "transfer", bob, u(1))[:4+32+31]},
-		{name: "transfer, dirty address", setup: mint(sender, u(5)), caller: sender, in: dirtyAddr},
+		{name: "short transfer", setup: mint(sender, amt(5)), caller: sender, in: tokABIPack(t, "transfer", holderB, amt(1))[:4+32+31]},
+		{name: "transfer, dirty address", setup: mint(sender, amt(5)), caller: sender, in: dirtyAddr},
 		{name: "balanceOf without argument", caller: sender, in: SelectorBalanceOf[:]},
 		{name: "unknown selector", caller: sender, in: []byte{0xde, 0xad, 0xbe, 0xef}, free: true},
 		{name: "three bytes", caller: sender, in: SelectorTransfer[:3], free: true},
@@ -478,7 +480,7 @@ func TestTokenReverts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, defaultOpts())
-			e.state.AddBalance(alice, uint256.NewInt(1e18), tracing.BalanceChangeUnspecified)
+			e.state.AddBalance(holderA, uint256.NewInt(1e18), tracing.BalanceChangeUnspecified)
 			if c.setup != nil {
 				c.setup(t, e)
 			}
@@ -487,7 +489,7 @@ func TestTokenReverts(t *testing.T) {
 			if c.kind == 0 {
 				c.kind = gethvm.CALL
 			}
-			ret, left, err := e.kindFrom(c.kind, c.caller, c.in, uint256.NewInt(c.value))
+			ret, left, err := e.tokKindFrom(c.kind, c.caller, c.in, uint256.NewInt(c.value))
 			if !errors.Is(err, gethvm.ErrExecutionReverted) {
 				t.Fatalf("err %v, want a revert", err)
 			}
@@ -506,16 +508,16 @@ func TestTokenReverts(t *testing.T) {
 }
 
 // kindFrom calls the token from caller with the given call kind and value.
-func (e *env) kindFrom(kind gethvm.OpCode, caller common.Address, in []byte, value *uint256.Int) ([]byte, uint64, error) {
+func (e *env) tokKindFrom(kind gethvm.OpCode, caller common.Address, in []byte, value *uint256.Int) ([]byte, uint64, error) {
 	switch kind {
 	case gethvm.CALL:
-		return e.evm.Call(caller, token, in, gasGiven, value)
+		return e.evm.Call(caller, mockToken, in, gasGiven, value)
 	case gethvm.CALLCODE:
-		return e.evm.CallCode(caller, token, in, gasGiven, value)
+		return e.evm.CallCode(caller, mockToken, in, gasGiven, value)
 	case gethvm.DELEGATECALL:
-		return e.evm.DelegateCall(common.Address{}, caller, token, in, gasGiven, value)
+		return e.evm.DelegateCall(common.Address{}, caller, mockToken, in, gasGiven, value)
 	case gethvm.STATICCALL:
-		return e.evm.StaticCall(caller, token, in, gasGiven)
+		return e.evm.StaticCall(caller, mockToken, in, gasGiven)
 	}
 	panic("bad kind")
 }
@@ -523,10 +525,10 @@ func (e *env) kindFrom(kind gethvm.OpCode, caller common.Address, in []byte, val
 // Trailing calldata is ignored, as Solidity's decoder does (viem's dataSuffix relies on it).
 func TestTokenTrailingCalldata(t *testing.T) {
 	e := newEnv(t, defaultOpts())
-	e.tok(t, sender, append(tpack(t, "mint", alice, u(9)), 0xaa, 0xbb, 0xcc))
-	e.tok(t, alice, append(tpack(t, "transfer", bob, u(4)), make([]byte, 40)...))
-	mustEqual(t, "bob", e.balance(t, bob).Int64(), 4)
-	mustEqual(t, "alice", new(big.Int).SetBytes(e.tok(t, sender, append(tpack(t, "balanceOf", alice), 1))).Int64(), 5)
+	e.tok(t, sender, append(tokABIPack(t, "mint", holderA, amt(9)), 0xaa, 0xbb, 0xcc))
+	e.tok(t, holderA, append(tokABIPack(t, "transfer", holderB, amt(4)), make([]byte, 40)...))
+	mustEqual(t, "bob", e.tokBalance(t, holderB).Int64(), 4)
+	mustEqual(t, "alice", new(big.Int).SetBytes(e.tok(t, sender, append(tokABIPack(t, "balanceOf", holderA), 1))).Int64(), 5)
 }
 
 // Exactly the fixed cost succeeds; one gas less is out of gas, consumes everything and
@@ -536,27 +538,27 @@ func TestTokenExactGas(t *testing.T) {
 		caller common.Address
 		in     []byte
 	}{
-		{alice, tpack(t, "transfer", bob, u(1))},
-		{bob, tpack(t, "transferFrom", alice, bob, u(1))},
-		{alice, tpack(t, "approve", bob, u(1))},
-		{alice, tpack(t, "mint", bob, u(1))},
-		{alice, tpack(t, "burn", alice, u(1))},
-		{bridge, tpack(t, "crosschainMint", bob, u(1))},
-		{bridge, tpack(t, "crosschainBurn", alice, u(1))},
-		{alice, tpack(t, "balanceOf", bob)},
-		{alice, tpack(t, "allowance", alice, bob)},
-		{alice, tpack(t, "totalSupply")},
-		{alice, tpack(t, "name")},
-		{alice, tpack(t, "supportsInterface", InterfaceERC7802)},
+		{holderA, tokABIPack(t, "transfer", holderB, amt(1))},
+		{holderB, tokABIPack(t, "transferFrom", holderA, holderB, amt(1))},
+		{holderA, tokABIPack(t, "approve", holderB, amt(1))},
+		{holderA, tokABIPack(t, "mint", holderB, amt(1))},
+		{holderA, tokABIPack(t, "burn", holderA, amt(1))},
+		{tokenBridgeAddr, tokABIPack(t, "crosschainMint", holderB, amt(1))},
+		{tokenBridgeAddr, tokABIPack(t, "crosschainBurn", holderA, amt(1))},
+		{holderA, tokABIPack(t, "balanceOf", holderB)},
+		{holderA, tokABIPack(t, "allowance", holderA, holderB)},
+		{holderA, tokABIPack(t, "totalSupply")},
+		{holderA, tokABIPack(t, "name")},
+		{holderA, tokABIPack(t, "supportsInterface", InterfaceERC7802)},
 	} {
 		cost := tokenMethods[selectorOf(c.in)].gas
 		mustEqual(t, "RequiredGas", testToken{}.RequiredGas(c.in), cost)
 		for _, gas := range []uint64{cost, cost - 1} {
 			e := newEnv(t, defaultOpts())
-			e.tok(t, sender, tpack(t, "mint", alice, u(10)))
-			e.tok(t, alice, tpack(t, "approve", bob, u(10)))
+			e.tok(t, sender, tokABIPack(t, "mint", holderA, amt(10)))
+			e.tok(t, holderA, tokABIPack(t, "approve", holderB, amt(10)))
 			root := e.state.IntermediateRoot(true)
-			_, left, err := e.evm.Call(c.caller, token, c.in, gas, new(uint256.Int))
+			_, left, err := e.evm.Call(c.caller, mockToken, c.in, gas, new(uint256.Int))
 			if gas == cost {
 				if err != nil || left != 0 {
 					t.Fatalf("%x with exactly %d gas: left %d, %v", c.in[:4], gas, left, err)
@@ -578,7 +580,7 @@ func TestTokenExactGas(t *testing.T) {
 // forwardCode is hand-written bytecode that CALLs target with its own calldata (zero value,
 // all gas) and returns the success flag as one word followed by the call's return data,
 // writing nothing itself: reached through STATICCALL it puts a CALL inside a static context.
-func forwardCode(target common.Address) []byte {
+func staticForwardCode(target common.Address) []byte {
 	code := []byte{
 		byte(gethvm.CALLDATASIZE), byte(gethvm.PUSH1), 0, byte(gethvm.PUSH1), 0, byte(gethvm.CALLDATACOPY),
 		byte(gethvm.PUSH1), 0, byte(gethvm.PUSH1), 0, // retSize, retOffset
@@ -598,15 +600,15 @@ func forwardCode(target common.Address) []byte {
 func TestTokenInsideStaticContext(t *testing.T) {
 	e := newEnv(t, defaultOpts())
 	fwd := common.HexToAddress("0xf0d")
-	e.state.SetCode(fwd, forwardCode(token), tracing.CodeChangeUnspecified)
-	e.tok(t, sender, tpack(t, "mint", fwd, u(5)))
+	e.state.SetCode(fwd, staticForwardCode(mockToken), tracing.CodeChangeUnspecified)
+	e.tok(t, sender, tokABIPack(t, "mint", fwd, amt(5)))
 	root := e.state.IntermediateRoot(true)
 
-	ret, _, err := e.evm.StaticCall(sender, fwd, tpack(t, "balanceOf", fwd), gasGiven)
-	if err != nil || !bytes.Equal(ret, append(encBool(true), word(u(5))...)) {
+	ret, _, err := e.evm.StaticCall(sender, fwd, tokABIPack(t, "balanceOf", fwd), gasGiven)
+	if err != nil || !bytes.Equal(ret, append(encBool(true), amtWord(amt(5))...)) {
 		t.Fatalf("balanceOf inside a static context: %x %v", ret, err)
 	}
-	for _, in := range [][]byte{tpack(t, "transfer", bob, u(1)), tpack(t, "approve", bob, u(1)), tpack(t, "mint", bob, u(1)), tpack(t, "burn", fwd, u(1))} {
+	for _, in := range [][]byte{tokABIPack(t, "transfer", holderB, amt(1)), tokABIPack(t, "approve", holderB, amt(1)), tokABIPack(t, "mint", holderB, amt(1)), tokABIPack(t, "burn", fwd, amt(1))} {
 		ret, _, err := e.evm.StaticCall(sender, fwd, in, gasGiven)
 		if err != nil || !bytes.Equal(ret, encBool(false)) {
 			t.Fatalf("%x inside a static context: %x %v, want a failed inner call without data", in[:4], ret, err)
@@ -614,26 +616,26 @@ func TestTokenInsideStaticContext(t *testing.T) {
 	}
 	mustEqual(t, "state root", e.state.IntermediateRoot(true), root)
 	// The same forwarder called normally writes.
-	if ret, _, err := e.at(sender, fwd, tpack(t, "transfer", bob, u(1))); err != nil || !bytes.Equal(ret, append(encBool(true), encBool(true)...)) {
+	if ret, _, err := e.callAt(sender, fwd, tokABIPack(t, "transfer", holderB, amt(1))); err != nil || !bytes.Equal(ret, append(encBool(true), encBool(true)...)) {
 		t.Fatalf("transfer through the forwarder: %x %v", ret, err)
 	}
-	mustEqual(t, "bob", e.balance(t, bob).Int64(), 1)
+	mustEqual(t, "bob", e.tokBalance(t, holderB).Int64(), 1)
 }
 
 // Transactions through a real chain: the receipts charge intrinsic gas plus the fixed cost,
 // eth_estimateGas finds exactly that, and eth_call reads balances.
 func TestChainToken(t *testing.T) {
 	h := newChainHarness(t, nativeChainID)
-	h.genesis.Alloc[token] = types.Account{Code: []byte{0xfe}}
-	mintIn := tpack(t, "mint", h.from, u(1000))
-	transferIn := tpack(t, "transfer", bob, u(400))
-	iMint := h.send(token, mintIn, 0, nil)
-	iTransfer := h.send(token, transferIn, 0, nil)
-	iShort := h.send(token, tpack(t, "transfer", bob, u(601)), 0, nil)
-	iValue := h.send(token, tpack(t, "transfer", bob, u(1)), 1, nil)
+	h.genesis.Alloc[mockToken] = types.Account{Code: []byte{0xfe}}
+	mintIn := tokABIPack(t, "mint", h.from, amt(1000))
+	transferIn := tokABIPack(t, "transfer", holderB, amt(400))
+	iMint := h.send(mockToken, mintIn, 0, nil)
+	iTransfer := h.send(mockToken, transferIn, 0, nil)
+	iShort := h.send(mockToken, tokABIPack(t, "transfer", holderB, amt(601)), 0, nil)
+	iValue := h.send(mockToken, tokABIPack(t, "transfer", holderB, amt(1)), 1, nil)
 	// A deposit can call the token too; a block ending with a deposit also spares the chain
 	// maker the L1-attributes parsing that a missing L1 info deposit would fail.
-	iDeposit := h.deposit(token, tpack(t, "mint", alice, u(3)))
+	iDeposit := h.deposit(mockToken, tokABIPack(t, "mint", holderA, amt(3)))
 	m := h.mine()
 	r := m.receipts
 	need := func(in []byte, cost uint64) uint64 {
@@ -650,14 +652,14 @@ func TestChainToken(t *testing.T) {
 	mustEqual(t, "short status", r[iShort].Status, types.ReceiptStatusFailed)
 	mustEqual(t, "value status", r[iValue].Status, types.ReceiptStatusFailed)
 	mustEqual(t, "deposit status", r[iDeposit].Status, types.ReceiptStatusSuccessful)
-	mustEqual(t, "stored balance", m.state.GetState(token, TokenBalanceSlot(bob)), common.BigToHash(u(400)))
-	mustEqual(t, "stored supply", m.state.GetState(token, TokenTotalSupplySlot), common.BigToHash(u(1003)))
-	mustEqual(t, "code kept", len(m.state.GetCode(token)), 1)
+	mustEqual(t, "stored balance", m.state.GetState(mockToken, TokenBalanceSlot(holderB)), common.BigToHash(amt(400)))
+	mustEqual(t, "stored supply", m.state.GetState(mockToken, TokenTotalSupplySlot), common.BigToHash(amt(1003)))
+	mustEqual(t, "code kept", len(m.state.GetCode(mockToken)), 1)
 
 	head := m.chain.CurrentBlock()
 	msg := func(in []byte) *core.Message {
 		return &core.Message{
-			From: h.from, To: &token, Value: new(big.Int), Data: in,
+			From: h.from, To: &mockToken, Value: new(big.Int), Data: in,
 			GasPrice: new(big.Int), GasFeeCap: new(big.Int), GasTipCap: new(big.Int),
 			SkipNonceChecks: true, SkipTransactionChecks: true,
 		}
@@ -673,9 +675,9 @@ func TestChainToken(t *testing.T) {
 		cost uint64
 	}{
 		{transferIn, TokenTransferGas},
-		{tpack(t, "approve", bob, u(1)), TokenApproveGas},
-		{tpack(t, "burn", h.from, u(1)), TokenBurnGas},
-		{tpack(t, "balanceOf", bob), TokenBalanceOfGas},
+		{tokABIPack(t, "approve", holderB, amt(1)), TokenApproveGas},
+		{tokABIPack(t, "burn", h.from, amt(1)), TokenBurnGas},
+		{tokABIPack(t, "balanceOf", holderB), TokenBalanceOfGas},
 	} {
 		got, ret, err := estimate(c.in)
 		if err != nil {
@@ -683,13 +685,13 @@ func TestChainToken(t *testing.T) {
 		}
 		mustEqual(t, "estimate", got, need(c.in, c.cost))
 	}
-	if _, ret, err := estimate(tpack(t, "transfer", bob, u(601))); err == nil || !bytes.Equal(ret, RevertInsufficientBalance[:]) {
+	if _, ret, err := estimate(tokABIPack(t, "transfer", holderB, amt(601))); err == nil || !bytes.Equal(ret, RevertInsufficientBalance[:]) {
 		t.Fatalf("estimate of an impossible transfer: %x %v", ret, err)
 	}
 	// eth_call of a view.
 	st, _ := m.chain.StateAt(head.Root)
 	evm := gethvm.NewEVM(core.NewEVMBlockContext(head, m.chain, nil, m.chain.Config(), st), st, m.chain.Config(), gethvm.Config{NoBaseFee: true})
-	call := msg(tpack(t, "balanceOf", h.from))
+	call := msg(tokABIPack(t, "balanceOf", h.from))
 	call.GasLimit = 1_000_000
 	res, err := core.ApplyMessage(evm, call, core.NewGasPool(1_000_000))
 	if err != nil {
@@ -705,29 +707,29 @@ func TestChainToken(t *testing.T) {
 // state with balances and allowances: never a panic, and a failed call changes nothing.
 func FuzzToken(f *testing.F) {
 	for _, in := range [][]byte{
-		tpack(f, "transfer", bob, u(1)), tpack(f, "transferFrom", alice, bob, u(3)), tpack(f, "approve", bob, maxBig),
-		tpack(f, "mint", alice, maxBig), tpack(f, "burn", alice, u(10)), tpack(f, "crosschainMint", bob, u(1)),
-		tpack(f, "crosschainBurn", alice, u(100)), tpack(f, "balanceOf", alice), tpack(f, "allowance", alice, bob),
-		tpack(f, "supportsInterface", InterfaceERC7802), tpack(f, "name"), {0x01}, nil,
+		tokABIPack(f, "transfer", holderB, amt(1)), tokABIPack(f, "transferFrom", holderA, holderB, amt(3)), tokABIPack(f, "approve", holderB, maxU256Big),
+		tokABIPack(f, "mint", holderA, maxU256Big), tokABIPack(f, "burn", holderA, amt(10)), tokABIPack(f, "crosschainMint", holderB, amt(1)),
+		tokABIPack(f, "crosschainBurn", holderA, amt(100)), tokABIPack(f, "balanceOf", holderA), tokABIPack(f, "allowance", holderA, holderB),
+		tokABIPack(f, "supportsInterface", InterfaceERC7802), tokABIPack(f, "name"), {0x01}, nil,
 	} {
 		f.Add(in, uint8(0), uint8(0), false)
 		f.Add(in, uint8(2), uint8(1), true)
 	}
-	callers := []common.Address{alice, bob, bridge, sender}
+	callers := []common.Address{holderA, holderB, tokenBridgeAddr, sender}
 	kinds := []gethvm.OpCode{gethvm.CALL, gethvm.STATICCALL, gethvm.DELEGATECALL, gethvm.CALLCODE}
 	f.Fuzz(func(t *testing.T, in []byte, who, kind uint8, value bool) {
 		e := newEnv(t, defaultOpts())
-		e.state.AddBalance(alice, uint256.NewInt(1e18), tracing.BalanceChangeUnspecified)
-		e.state.AddBalance(bridge, uint256.NewInt(1e18), tracing.BalanceChangeUnspecified)
-		e.tok(t, sender, tpack(t, "mint", alice, u(100)))
-		e.tok(t, alice, tpack(t, "approve", bob, u(50)))
+		e.state.AddBalance(holderA, uint256.NewInt(1e18), tracing.BalanceChangeUnspecified)
+		e.state.AddBalance(tokenBridgeAddr, uint256.NewInt(1e18), tracing.BalanceChangeUnspecified)
+		e.tok(t, sender, tokABIPack(t, "mint", holderA, amt(100)))
+		e.tok(t, holderA, tokABIPack(t, "approve", holderB, amt(50)))
 		root := e.state.IntermediateRoot(true)
 		logs := len(e.state.Logs())
 		v := new(uint256.Int)
 		if value {
 			v.SetUint64(1)
 		}
-		ret, left, err := e.kindFrom(kinds[int(kind)%len(kinds)], callers[int(who)%len(callers)], in, v)
+		ret, left, err := e.tokKindFrom(kinds[int(kind)%len(kinds)], callers[int(who)%len(callers)], in, v)
 		if left > gasGiven {
 			t.Fatalf("gas left %d above the %d given", left, gasGiven)
 		}
@@ -753,17 +755,17 @@ func FuzzToken(f *testing.F) {
 		}
 		sum := new(big.Int)
 		for a := range inPlay {
-			sum.Add(sum, new(big.Int).SetBytes(e.state.GetState(token, TokenBalanceSlot(a)).Bytes()))
+			sum.Add(sum, new(big.Int).SetBytes(e.state.GetState(mockToken, TokenBalanceSlot(a)).Bytes()))
 		}
-		if supply := new(big.Int).SetBytes(e.state.GetState(token, TokenTotalSupplySlot).Bytes()); supply.Cmp(sum) != 0 {
-			t.Fatalf("supply %v, balances sum %v after %x", supply, sum, in)
+		if tokSupply := new(big.Int).SetBytes(e.state.GetState(mockToken, TokenTotalSupplySlot).Bytes()); tokSupply.Cmp(sum) != 0 {
+			t.Fatalf("supply %v, balances sum %v after %x", tokSupply, sum, in)
 		}
 	})
 }
 
 // benchToken measures one token call from caller through evm.Call, the environment rebuilt
 // (timer stopped) every 256 calls.
-func benchToken(b *testing.B, setup func(*env), caller common.Address, in []byte) {
+func benchTokenCall(b *testing.B, setup func(*env), caller common.Address, in []byte) {
 	zero := new(uint256.Int)
 	fresh := func() *env {
 		e := newEnv(b, defaultOpts())
@@ -779,16 +781,16 @@ func benchToken(b *testing.B, setup func(*env), caller common.Address, in []byte
 			e = fresh()
 			b.StartTimer()
 		}
-		if _, _, err := e.evm.Call(caller, token, in, gasGiven, zero); err != nil {
+		if _, _, err := e.evm.Call(caller, mockToken, in, gasGiven, zero); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 func BenchmarkTokenTransfer(b *testing.B) {
-	benchToken(b, func(e *env) { e.tok(b, sender, tpack(b, "mint", alice, maxBig)) }, alice, tpack(b, "transfer", bob, u(1)))
+	benchTokenCall(b, func(e *env) { e.tok(b, sender, tokABIPack(b, "mint", holderA, maxU256Big)) }, holderA, tokABIPack(b, "transfer", holderB, amt(1)))
 }
 
 func BenchmarkTokenBalanceOf(b *testing.B) {
-	benchToken(b, func(e *env) { e.tok(b, sender, tpack(b, "mint", alice, u(1))) }, alice, tpack(b, "balanceOf", alice))
+	benchTokenCall(b, func(e *env) { e.tok(b, sender, tokABIPack(b, "mint", holderA, amt(1))) }, holderA, tokABIPack(b, "balanceOf", holderA))
 }
