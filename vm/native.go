@@ -2,12 +2,14 @@ package vm
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/core/types"
 	gethvm "github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/crypto"
 	gethparams "github.com/ethereum/go-ethereum/params"
 	"github.com/holiman/uint256"
 )
@@ -269,3 +271,139 @@ func revertData(sel [4]byte, args ...[]byte) []byte {
 func errorString(reason string) []byte {
 	return revertData([4]byte{0x08, 0xc3, 0x79, 0xa0}, encString(reason))
 }
+
+// Table dispatch and frame helpers for contracts with several functions and state
+// (the messenger, the ETH bridge, ETHLiquidity).
+
+func slotMinusOne(s string) common.Hash {
+	h := new(uint256.Int).SetBytes(crypto.Keccak256([]byte(s)))
+	return h.Sub(h, uint256.NewInt(1)).Bytes32()
+}
+
+// mappingSlot is the storage slot of key in the Solidity mapping whose base slot is base.
+func mappingSlot(key, base common.Hash) common.Hash {
+	return crypto.Keccak256Hash(key[:], base[:])
+}
+
+// predeployFunc is one function of a table-dispatched native contract.
+type predeployFunc struct {
+	// gas is the function's cost for this call; it may look at the input and the state
+	// (never write). nil means a constant: fixed.
+	gas   func(evm *gethvm.EVM, call *gethvm.NativeCall) uint64
+	fixed uint64
+	run   func(*frame) ([]byte, error)
+}
+
+// predeployTable is a native contract made of functions dispatched on the selector.
+type predeployTable struct {
+	name  string
+	funcs map[uint32]predeployFunc
+}
+
+var errPredeployNeedsEVM = errors.New("native predeploy: it runs only through RunNative")
+
+func (t *predeployTable) Name() string { return t.name }
+
+// RequiredGas is the fixed part of the selected function's cost (0 for no function); the
+// EVM does not use it for native contracts.
+func (t *predeployTable) RequiredGas(input []byte) uint64 {
+	fn, ok := t.funcs[selectorOf(input)]
+	if !ok {
+		return 0
+	}
+	if fn.gas == nil {
+		return fn.fixed
+	}
+	return fn.gas(nil, &gethvm.NativeCall{Input: input, Value: new(uint256.Int)})
+}
+
+func (t *predeployTable) Run([]byte) ([]byte, error) { return nil, errPredeployNeedsEVM }
+
+// RunNative dispatches on the selector: an unknown one (or input shorter than 4 bytes)
+// reverts uncharged, a known one is charged its cost, then runs.
+func (t *predeployTable) RunNative(evm *gethvm.EVM, call *gethvm.NativeCall) ([]byte, uint64, error) {
+	fn, ok := t.funcs[selectorOf(call.Input)]
+	if !ok || len(call.Input) < 4 {
+		return nil, call.Gas, gethvm.ErrExecutionReverted
+	}
+	cost := fn.fixed
+	if fn.gas != nil {
+		cost = fn.gas(evm, call)
+	}
+	return runFixed(evm, call, cost, fn.run)
+}
+
+// charge takes n more gas after the fixed cost (for what is known only later, such as the
+// size of a nested call's return data). false means out of gas.
+func (f *frame) charge(n uint64) bool {
+	if f.gas < n {
+		return false
+	}
+	if t := f.evm.Config.Tracer; t != nil && t.OnGasChange != nil {
+		t.OnGasChange(f.gas, f.gas-n, tracing.GasChangeCallPrecompiledContract)
+	}
+	f.gas -= n
+	return true
+}
+
+// readable reports whether the frame reads the contract's own state: CALL or STATICCALL.
+// Under DELEGATECALL or CALLCODE the Solidity contract would read the caller's storage,
+// which no native contract can serve meaningfully, so those revert.
+func (f *frame) readable() bool {
+	return f.call.Kind == gethvm.CALL || f.call.Kind == gethvm.STATICCALL
+}
+
+// minArgs reports whether the input after the selector holds at least n words. Bytes after
+// the arguments are ignored, as Solidity's decoder does (viem's dataSuffix appends some).
+func (f *frame) minArgs(n int) bool { return len(f.args) >= 32*n }
+
+// calldataWords is the number of 32-byte words of input after the selector, rounded up.
+func calldataWords(input []byte) uint64 {
+	if len(input) <= 4 {
+		return 0
+	}
+	return (uint64(len(input)-4) + 31) / 32
+}
+
+func wordsBeyond(input []byte, head uint64) uint64 {
+	if w := calldataWords(input); w > head {
+		return w - head
+	}
+	return 0
+}
+
+// failWith reverts with a custom error.
+func failWith(sel [4]byte) ([]byte, error) {
+	return revertWith(sel), gethvm.ErrExecutionReverted
+}
+
+// bubble turns a failed nested call into this frame's revert with the callee's data, as a
+// Solidity high-level call or `revert(add(32, data), mload(data))` does.
+func bubble(ret []byte) ([]byte, error) {
+	return ret, gethvm.ErrExecutionReverted
+}
+
+// keepAlive gives an account without code and nonce its nonce 1 before its first storage
+// write: EIP-161 would otherwise delete it, storage included, at the end of the transaction
+// as an empty account. Genesis normally gives predeploys code, which makes this a no-op.
+func (f *frame) keepAlive() {
+	db, a := f.evm.StateDB, f.call.Address
+	if db.GetNonce(a) == 0 && db.GetCodeSize(a) == 0 {
+		db.SetNonce(a, 1, tracing.NonceChangeUnspecified)
+	}
+}
+
+// payOut moves amount from the contract to to as a plain balance transfer: no code of
+// to runs. false means the contract's balance is short.
+func (f *frame) payOut(to common.Address, amount *uint256.Int) bool {
+	db := f.evm.StateDB
+	if !f.evm.Context.CanTransfer(db, f.call.Address, amount) {
+		return false
+	}
+	rules := f.evm.ChainConfig().Rules(f.evm.Context.BlockNumber, f.evm.Context.Random != nil, f.evm.Context.Time)
+	f.evm.Context.Transfer(db, f.call.Address, to, amount, &rules)
+	return true
+}
+
+// sel32 is a selector as the dispatch key.
+func sel32(s [4]byte) uint32 { return binary.BigEndian.Uint32(s[:]) }
