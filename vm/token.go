@@ -30,20 +30,19 @@ const (
 // KECCAK256). Each function is priced for its worst case: every slot cold, every write that
 // can create a value priced as a zero to non-zero SSTORE.
 const (
-	slotReadGas    = gethparams.ColdSloadCostEIP2929                                         // 2100
-	slotCreateGas  = gethparams.ColdSloadCostEIP2929 + gethparams.SstoreSetGasEIP2200        // 22100: cold read, then 0 → x
-	slotUpdateGas  = gethparams.SstoreResetGasEIP2200                                        // 5000: cold read (2100), then x → y (2900)
-	ownerKeyGas    = gethparams.Keccak256Gas + 1*gethparams.Keccak256WordGas                 // 36: keccak of the 32-byte balance key
-	pairKeyGas     = gethparams.Keccak256Gas + 2*gethparams.Keccak256WordGas                 // 42: keccak of the 52-byte allowance key
-	log3WordGas    = gethparams.LogGas + 3*gethparams.LogTopicGas + 32*gethparams.LogDataGas // 1756
-	log2WordGas    = gethparams.LogGas + 2*gethparams.LogTopicGas + 32*gethparams.LogDataGas // 1381
-	tokenCallGas   = gethparams.WarmStorageReadCostEIP2929                                   // 100: dispatch, decoding, result encoding
-	tokenStaticGas = tokenCallGas
+	slotReadGas   = gethparams.ColdSloadCostEIP2929                                         // 2100
+	slotCreateGas = gethparams.ColdSloadCostEIP2929 + gethparams.SstoreSetGasEIP2200        // 22100: cold read, then 0 → x
+	slotUpdateGas = gethparams.SstoreResetGasEIP2200                                        // 5000: cold read (2100), then x → y (2900)
+	ownerKeyGas   = gethparams.Keccak256Gas + 1*gethparams.Keccak256WordGas                 // 36: keccak of the 32-byte balance key
+	pairKeyGas    = gethparams.Keccak256Gas + 2*gethparams.Keccak256WordGas                 // 42: keccak of the 52-byte allowance key
+	log3WordGas   = gethparams.LogGas + 3*gethparams.LogTopicGas + 32*gethparams.LogDataGas // 1756
+	log2WordGas   = gethparams.LogGas + 2*gethparams.LogTopicGas + 32*gethparams.LogDataGas // 1381
+	tokenCallGas  = gethparams.WarmStorageReadCostEIP2929                                   // 100: dispatch, decoding, result encoding
 )
 
 // Fixed gas of the token's functions; README.md explains each figure.
 const (
-	TokenPureGas           = tokenStaticGas // name, symbol, decimals, version, supportsInterface
+	TokenPureGas           = tokenCallGas // name, symbol, decimals, version, supportsInterface
 	TokenTotalSupplyGas    = tokenCallGas + slotReadGas
 	TokenBalanceOfGas      = tokenCallGas + ownerKeyGas + slotReadGas
 	TokenAllowanceGas      = tokenCallGas + pairKeyGas + slotReadGas

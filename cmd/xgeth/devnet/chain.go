@@ -121,12 +121,12 @@ func startChain(spec chainSpec) (*Chain, error) {
 		DataDir:          dataDir,
 		HTTPHost:         "127.0.0.1",
 		HTTPPort:         spec.Port,
-		HTTPModules:      []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor", "superroot"},
+		HTTPModules:      []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor", "superroot", "anvil"},
 		HTTPVirtualHosts: []string{"localhost", "127.0.0.1"},
 		HTTPCors:         []string{"*"},
 		WSHost:           "127.0.0.1",
 		WSPort:           spec.Port,
-		WSModules:        []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor", "superroot"},
+		WSModules:        []string{"eth", "net", "web3", "txpool", "debug", "interop", "supervisor", "superroot", "anvil"},
 		WSOrigins:        []string{"*"},
 		AuthAddr:         "127.0.0.1",
 		AuthPort:         spec.AuthPort,
@@ -140,7 +140,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 	}
 	// Devnet chains run the interop predeploys natively.
 	xvm.Install()
-	if err := xparams.RegisterChainExtras(new(big.Int).SetUint64(spec.ChainID), xparams.ChainExtras{NativeInteropPredeploys: true}); err != nil {
+	if err := xparams.RegisterChainExtras(new(big.Int).SetUint64(spec.ChainID), xparams.ChainExtras{NativeInteropPredeploys: true, DevnetCheats: true}); err != nil {
 		stack.Close()
 		return nil, err
 	}
@@ -190,6 +190,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 	stack.RegisterAPIs([]rpc.API{
 		{Namespace: "debug", Service: &tracingAPI{tracers.NewAPI(backend.APIBackend)}},
 		{Namespace: "devnet", Service: &faultAPI{c}, Authenticated: true},
+		{Namespace: "anvil", Service: newAnvilAPI(c)}, // public on purpose, as anvil's (anvil.go)
 	})
 	if err := stack.Start(); err != nil {
 		stack.Close()
@@ -282,6 +283,7 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 		return err
 	}
 	txs := [][]byte{deposit}
+	txs = append(txs, c.takeCheats(number)...) // anvil_ changes (anvil.go); deposits, so replacements keep them
 	if !depositsOnly { // a replacement keeps them for the next ordinary block
 		c.faults.Lock()
 		txs = append(txs, c.unchecked...)
