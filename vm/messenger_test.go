@@ -952,3 +952,107 @@ func FuzzMessenger(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkSendMessage is sendMessage with a 100-byte body called through the EVM; the
+// environment is rebuilt (timer stopped) every 256 calls, as benchCall does.
+func BenchmarkSendMessage(b *testing.B) {
+	in := EncodeSendMessage(u256(msgrChainB), probeAddr, make([]byte, 100))
+	e := msgrEnv(b, msgrChainA, nil)
+	zero := new(uint256.Int)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if n++; n&255 == 0 {
+			b.StopTimer()
+			e = msgrEnv(b, msgrChainA, nil)
+			b.StartTimer()
+		}
+		if _, _, err := e.evm.Call(sender, messengerAddr, in, msgrGas, zero); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// relayBatch is 256 distinct messages to a codeless target and a chain-B environment
+// whose access list lists them all.
+func relayBatch(b *testing.B, body []byte) ([][]byte, func() *env) {
+	empty := common.HexToAddress("0x00000000000000000000000000000000000e0e0e")
+	var (
+		inputs [][]byte
+		list   types.AccessList
+	)
+	for i := range 256 {
+		f := newRelayFixture(testSent(empty, uint64(i), body), msgrChainA)
+		inputs = append(inputs, f.input)
+		list = append(list, f.list...)
+	}
+	return inputs, func() *env { return msgrEnv(b, msgrChainB, list) }
+}
+
+// BenchmarkRelayMessage is a successful relayMessage of a 100-byte message: the nested
+// CrossL2Inbox.validateMessage, the replay check and entry, the call to the target and the
+// RelayedMessage log.
+func BenchmarkRelayMessage(b *testing.B) {
+	inputs, fresh := relayBatch(b, make([]byte, 100))
+	e := fresh()
+	zero := new(uint256.Int)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if n&255 == 0 && n > 0 {
+			b.StopTimer()
+			e = fresh()
+			b.StartTimer()
+		}
+		if _, _, err := e.evm.Call(sender, messengerAddr, inputs[n&255], msgrGas, zero); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+}
+
+// BenchmarkRelayMessageReplay is the MessageAlreadyRelayed path (after validation).
+func BenchmarkRelayMessageReplay(b *testing.B) {
+	inputs, fresh := relayBatch(b, make([]byte, 100))
+	e := fresh()
+	zero := new(uint256.Int)
+	if _, _, err := e.evm.Call(sender, messengerAddr, inputs[0], msgrGas, zero); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if n++; n&255 == 0 {
+			b.StopTimer()
+			e = fresh()
+			if _, _, err := e.evm.Call(sender, messengerAddr, inputs[0], msgrGas, zero); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		if _, _, err := e.evm.Call(sender, messengerAddr, inputs[0], msgrGas, zero); !errors.Is(err, gethvm.ErrExecutionReverted) {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSendETH is sendETH: ETHLiquidity.burn and messenger.sendMessage nested.
+func BenchmarkSendETH(b *testing.B) {
+	in := EncodeSendETH(ethRecipientBench, u256(msgrChainB))
+	e := msgrEnv(b, msgrChainA, nil)
+	one := uint256.NewInt(1)
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if n++; n&255 == 0 {
+			b.StopTimer()
+			e = msgrEnv(b, msgrChainA, nil)
+			b.StartTimer()
+		}
+		if _, _, err := e.evm.Call(sender, ethBridgeAddr, in, msgrGas, one); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+var ethRecipientBench = common.HexToAddress("0x00000000000000000000000000000000000e7402")
