@@ -222,10 +222,15 @@ func TestRelayERC20ThroughMessenger(t *testing.T) {
 	mustEqual(t, "origin", msg.Identifier.Origin, l2msgr)
 	e := tokDestEnv(t, msg)
 	relayer := sender
-	ret, _, err := e.callAt(relayer, l2msgr, tokRelayInput(t, msg, payload))
+	relayIn := tokRelayInput(t, msg, payload)
+	ret, left, err := e.callAt(relayer, l2msgr, relayIn)
 	if err != nil {
 		t.Fatalf("relayMessage: %v (%x)", err, ret)
 	}
+	// Gas: the messenger's relay (its CrossL2Inbox call included) plus the bridge's
+	// constant, the context getter and the token's crosschainMint, nothing else.
+	want := messengerContract.RequiredGas(relayIn) + ValidateMessageGas + RelayERC20Gas + CrossDomainMessageContextGas + TokenCrosschainMintGas
+	mustEqual(t, "relay gas used", gasGiven-left, want)
 	logs := e.state.Logs()
 	mustEqual(t, "logs", len(logs), 5)
 	mustEqual(t, "ExecutingMessage", logs[0].Topics[0], event.ExecutingMessageTopic)
