@@ -73,6 +73,16 @@ var (
 		Usage: "Simulated L1: a local-safe block becomes local-finalized this many blocks later",
 		Value: devnet.DefaultFinalizedLag,
 	}
+	devnetAutoRelayFlag = &cli.BoolFlag{
+		Name:  "devnet.autorelay",
+		Usage: "Relay every L2ToL2CrossDomainMessenger message sent to a devnet chain with a dedicated prefunded relayer account (--devnet.autorelay=false to relay by hand)",
+		Value: true,
+	}
+	devnetAdminPortFlag = &cli.IntFlag{
+		Name:  "devnet.adminport",
+		Usage: "Port of supersim's admin JSON-RPC (admin_getConfig, admin_getAccessListByMsgHash, ..., GET /ready) on 127.0.0.1 (0: a free port, the default with --devnet.port 0; negative: off)",
+		Value: devnet.DefaultAdminPort,
+	}
 	devnetReplaceDelayFlag = &cli.DurationFlag{
 		Name:  "devnet.replacedelay",
 		Usage: "How long a denied block stays canonical before the sequencer replaces it (to watch it happen)",
@@ -105,7 +115,7 @@ genesis, native interop predeploys, each other in their dependency sets, and acc
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	// geth's logging flags are accepted after `devnet` too, as geth users type them.
 	Flags: slices.Concat([]cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
-		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag, devnetConsoleFlag},
+		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, devnetAutoRelayFlag, devnetAdminPortFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag, devnetConsoleFlag},
 		utils.LoggingFlags),
 	Action: func(ctx *cli.Context) error {
 		if err := devnetLogging(ctx); err != nil {
@@ -138,6 +148,13 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.BlockTime = ctx.Duration(devnetBlockTimeFlag.Name)
 		cfg.DataDir = ctx.String(dataDirFlag.Name)
 		cfg.SafeLag, cfg.FinalizedLag = ctx.Uint64(devnetSafeLagFlag.Name), ctx.Uint64(devnetFinalizedLagFlag.Name)
+		cfg.AutoRelay, cfg.AdminPort = ctx.Bool(devnetAutoRelayFlag.Name), ctx.Int(devnetAdminPortFlag.Name)
+		if cfg.AdminPort > 65535 {
+			return fmt.Errorf("--%s must be at most 65535", devnetAdminPortFlag.Name)
+		}
+		if cfg.BasePort == 0 && !ctx.IsSet(devnetAdminPortFlag.Name) {
+			cfg.AdminPort = 0 // free ports for the chains: a free one for the admin API too
+		}
 		if cfg.ReplaceDelay = ctx.Duration(devnetReplaceDelayFlag.Name); cfg.ReplaceDelay < 0 {
 			return fmt.Errorf("--%s must not be negative", devnetReplaceDelayFlag.Name)
 		}

@@ -56,6 +56,8 @@ type chainSpec struct {
 	SafeLag, FinalizedLag uint64
 	// ReplaceDelay is how long a denied block stays before it is replaced.
 	ReplaceDelay time.Duration
+	// APIs are more public services (the developer methods of devapi.go).
+	APIs []rpc.API
 }
 
 // Chain is one running devnet chain: an op-geth node and the sequencer that drives its
@@ -192,6 +194,7 @@ func startChain(spec chainSpec) (*Chain, error) {
 		{Namespace: "devnet", Service: &faultAPI{c}, Authenticated: true},
 		{Namespace: "anvil", Service: newAnvilAPI(c)}, // public on purpose, as anvil's (anvil.go)
 	})
+	stack.RegisterAPIs(spec.APIs)
 	if err := stack.Start(); err != nil {
 		stack.Close()
 		return nil, fmt.Errorf("chain %d: %w", spec.ChainID, err)

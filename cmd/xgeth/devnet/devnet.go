@@ -21,7 +21,9 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
+	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/depset"
@@ -65,6 +67,16 @@ type Config struct {
 	// RemoteStartBlock / RemoteStartTime: where followers of remote chains start on an
 	// empty index (default: their genesis).
 	RemoteStartBlock, RemoteStartTime uint64
+
+	// AutoRelay relays every L2ToL2CrossDomainMessenger message sent to a devnet chain, with
+	// the Relayer account (relay.go). `xgeth devnet` turns it on.
+	AutoRelay bool
+	// AdminPort is the port of supersim's admin JSON-RPC on 127.0.0.1 (admin.go): 0 picks a
+	// free port, a negative value turns it off. `xgeth devnet` uses DefaultAdminPort.
+	AdminPort int
+	// RelayLog gets the log lines of the message tracker and the auto-relay (nil: the root
+	// logger).
+	RelayLog log.Logger
 }
 
 // Default simulated L1 lags, in blocks: safe trails latest by a few blocks, finalized a
@@ -90,8 +102,9 @@ type Devnet struct {
 	Interop   *service.Service
 	JWTSecret string // file holding the JWT secret of every chain's authenticated port
 
-	tempJWT bool // JWTSecret is a temporary file of an in-memory devnet
-	db      ethdb.KeyValueStore
+	tempJWT   bool       // JWTSecret is a temporary file of an in-memory devnet
+	messaging *messaging // message tracker, auto-relay, admin server (messages.go)
+	db        ethdb.KeyValueStore
 }
 
 // Start starts every chain of cfg and their sequencers.
@@ -132,7 +145,8 @@ func Start(cfg Config) (*Devnet, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Devnet{Accounts: accounts}
+	d := &Devnet{Accounts: accounts, messaging: newMessaging(cfg)}
+	devAPIs := []rpc.API{{Namespace: "interop", Service: &devAPI{d}}}
 	if d.JWTSecret, d.tempJWT, err = jwtSecretFile(cfg.DataDir, cfg.BasePort); err != nil {
 		return nil, err
 	}
@@ -153,7 +167,7 @@ func Start(cfg Config) (*Devnet, error) {
 			pool.GasMargin = cfg.GasMargin
 		}
 		c, err := startChain(chainSpec{ChainID: id, Port: port, AuthPort: authPort, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret,
-			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag, ReplaceDelay: cfg.ReplaceDelay})
+			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag, ReplaceDelay: cfg.ReplaceDelay, APIs: devAPIs})
 		if err != nil {
 			d.Close()
 			return nil, err
@@ -161,6 +175,10 @@ func Start(cfg Config) (*Devnet, error) {
 		d.Chains = append(d.Chains, c)
 	}
 	if err := d.Interop.Start(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.messaging.start(d, cfg); err != nil {
 		d.Close()
 		return nil, err
 	}
@@ -350,6 +368,9 @@ func genesisTime(dataDir string) (uint64, error) {
 
 // Close stops the interop service, then every chain.
 func (d *Devnet) Close() {
+	if d.messaging != nil {
+		d.messaging.close()
+	}
 	if d.Interop != nil {
 		d.Interop.Stop()
 	}
@@ -373,6 +394,16 @@ func (d *Devnet) PrintSummary(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "JWT secret: %s\n", d.JWTSecret)
+	if ms := d.messaging; ms != nil { // messages.go, relay.go, admin.go
+		relay := "on"
+		if ms.relayer == nil {
+			relay = "off"
+		}
+		fmt.Fprintf(w, "Auto-relay: %s, relayer %s (prefunded on every chain, not a test account)\n", relay, Relayer.Address.Hex())
+		if ms.admin != nil {
+			fmt.Fprintf(w, "supersim admin API: %s\n", ms.admin.endpoint())
+		}
+	}
 	fmt.Fprintf(w, "\nPrefunded accounts (%s ETH each on every chain)\nmnemonic: %q, path m/44'/60'/0'/0/i\n\n", new(big.Int).Div(PrefundBalance, big.NewInt(1e18)), TestMnemonic)
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "#\tADDRESS\tPRIVATE KEY")

@@ -98,6 +98,8 @@ func Genesis(chainID, genesisTime uint64, accounts []Account) *core.Genesis {
 	for _, a := range accounts {
 		alloc[a.Address] = types.Account{Balance: new(big.Int).Set(PrefundBalance)}
 	}
+	// The auto-relay's account (relay.go), apart from the users' accounts.
+	alloc[Relayer.Address] = types.Account{Balance: new(big.Int).Set(PrefundBalance)}
 	return &core.Genesis{
 		Config:     ChainConfig(chainID),
 		Timestamp:  genesisTime,
