@@ -43,7 +43,7 @@ import (
 const MaxAnvilCodeSize = xvm.MaxDevnetCheatCodeSize
 
 // cheatBlockGas is the most gas the cheats of one block may take: half the block, so
-// user transactions still fit and every single cheat (at most about 10.8M gas) fits alone.
+// user transactions still fit and every single cheat (at most about 10.7M gas) fits alone.
 const cheatBlockGas = GasLimit / 2
 
 var (
