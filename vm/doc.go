@@ -1,6 +1,8 @@
 // Package vm owns xgeth's native (Go) predeploys and the one switch that installs them into
 // op-geth's EVM: Install sets the process-global vm.NativeContractHook of the patched op-geth
-// (patches/0001). Today it serves CrossL2Inbox at 0x4200000000000000000000000000000000000022.
+// (patches/0001). It serves CrossL2Inbox (0x…22), L2ToL2CrossDomainMessenger (0x…23),
+// SuperchainETHBridge (0x…24) and ETHLiquidity (0x…25) under 0x42000000000000000000000000000000000000xx,
+// and the devnet-only contracts registered beside them (Addresses lists them all).
 //
 // A native predeploy is served only on a chain whose xgeth extras enable it
 // (params.ChainExtras.NativeInteropPredeploys, registered with params.RegisterChainExtras for
@@ -8,10 +10,14 @@
 // else the hook answers "nothing here" and the EVM runs whatever code is in state, so a
 // standard OP chain is untouched.
 //
-// What it never does: it never reads or writes storage, never warms an access-list slot or
-// address, never makes nested calls, never checks that a message exists on its source chain
-// (that is the job of the interop checker at pool admission, block building and import), and
-// never runs in the Solidity predeploys' place on a chain that did not opt in.
+// What it never does: it never warms an access-list slot or address, never checks that a
+// message exists on its source chain (that is the job of the interop checker at pool
+// admission, block building and import), and never runs in the Solidity predeploys' place on
+// a chain that did not opt in. CrossL2Inbox never reads or writes storage and makes no nested
+// calls; the messenger keeps its state in the reference contract's storage slots, and the
+// messenger and the ETH bridge reach each other, CrossL2Inbox, ETHLiquidity and relay targets
+// only through real nested calls (evm.Call), so every log, access-list check and revert is the
+// EVM's own.
 //
 // # CrossL2Inbox
 //
@@ -53,4 +59,43 @@
 // Input that is shorter than a selector or has an unknown selector reverts without charging.
 // The call that reaches CrossL2Inbox pays the EVM's usual costs on top (cold or warm account
 // access, intrinsic gas for a top-level transaction).
+//
+// # L2ToL2CrossDomainMessenger
+//
+// ABI-compatible with the reference contract of message version 0 (@eth-optimism/viem 0.4.13):
+// sendMessage, relayMessage, resendMessage, crossDomainMessageSender/Source/Context,
+// messageNonce, messageVersion, successfulMessages, sentMessages, version
+// ("1.0.0+xgeth.native"). relayMessage checks, in order: CALL outside a static context,
+// well-formed calldata, not reentered (ReentrantCall()), id.origin is the messenger
+// (IdOriginNotL2ToL2CrossDomainMessenger()), a nested CALL to CrossL2Inbox.validateMessage(id,
+// keccak256(payload)) whose revert data bubbles, topic0 is SentMessage
+// (EventPayloadNotSentMessage()), destination is this chain (MessageDestinationNotRelayChain()),
+// not relayed before (MessageAlreadyRelayed()); it then marks the message relayed, exposes
+// sender and source through transient storage while it CALLs the target with msg.value and all
+// gas left, reverts with the target's revert data if the target fails (the relay can be
+// retried), and emits RelayedMessage(source, nonce, hash, keccak256(returnData)). sendMessage
+// refuses this chain (MessageDestinationSameChain()) and the messenger as target
+// (MessageTargetL2ToL2CrossDomainMessenger()). Storage is the Solidity layout: slot 0
+// successfulMessages, slot 1 the uint240 counter, slot 2 sentMessages.
+//
+// Gas (fixed, charged first; per word = 32-byte calldata words beyond the head):
+//
+//	SendMessageGas  = 30315 + 265/word (+17100 while the counter is zero)
+//	ResendMessageGas = 5315 + 265/word
+//	RelayMessageGas = 31363 + 18/word + 12/word of return data (+9000 with value,
+//	                  +25000 more to an empty target); CrossL2Inbox and the target are
+//	                  charged their own gas from what is passed on
+//	getters: 400 (sender, source), 500 (context), 2300 (nonce), 2342 (mappings),
+//	         200 (messageVersion), 300 (version)
+//
+// # SuperchainETHBridge and ETHLiquidity
+//
+// sendETH(to, chainId) payable: to ≠ 0 (ZeroAddress()), ETHLiquidity.burn{value}(), then
+// messenger.sendMessage(chainId, bridge, relayETH(msg.sender, to, value)), SendETH; returns the
+// message hash. relayETH(from, to, amount): only from the messenger relaying a message whose
+// sender is the bridge (Unauthorized() otherwise, the sender read by a nested STATICCALL of
+// crossDomainMessageContext), ETHLiquidity.mint(amount), a plain balance transfer to `to` (no
+// code runs), RelayETH. ETHLiquidity.burn() payable and mint(uint256) answer only the bridge
+// (Unauthorized()) and emit LiquidityBurned / LiquidityMinted. Gas: SendETHGas 16812,
+// RelayETHGas 16912 (+25000 paying an empty account), BurnGas 1681, MintGas 10781.
 package vm
