@@ -329,3 +329,25 @@ func TestETHMalformedCalldata(t *testing.T) {
 		mustEqual(t, c.name+" gas", msgrGas-left, c.cost)
 	}
 }
+
+// Bytes after the arguments (viem's dataSuffix) are ignored by sendETH and sendMessage and
+// paid for per word.
+func TestTrailingCalldata(t *testing.T) {
+	suffix := []byte("dataSuffix: 0xabcdef, more than a word of it")
+	e := msgrEnv(t, msgrChainA, nil)
+	ret, _, err := e.callFrom(gethvm.CALL, sender, ethBridgeAddr, append(EncodeSendETH(ethRecipient, u256(msgrChainB)), suffix...), 7)
+	if err != nil {
+		t.Fatalf("sendETH with a suffix: %v %x", err, ret)
+	}
+	m := SentMessage{Destination: *u256(msgrChainB), Target: ethBridgeAddr, Nonce: *u256(0), Sender: ethBridgeAddr, Message: EncodeRelayETH(sender, ethRecipient, u256(7))}
+	mustEqual(t, "hash", common.BytesToHash(ret), m.Hash(u256(msgrChainA)))
+
+	in := EncodeSendMessage(u256(msgrChainB), probeAddr, []byte("body"))
+	ret, left, err := e.callFrom(gethvm.CALL, sender, messengerAddr, append(append([]byte(nil), in...), suffix...), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SentMessage{Destination: *u256(msgrChainB), Target: probeAddr, Nonce: *u256(1), Sender: sender, Message: []byte("body")}
+	mustEqual(t, "message hash", common.BytesToHash(ret), want.Hash(u256(msgrChainA)))
+	mustEqual(t, "suffix charged", msgrGas-left, SendMessageGas+SendMessageWordGas*wordsBeyond(append(in, suffix...), 4))
+}
