@@ -69,7 +69,7 @@ type cheatQueue struct {
 	mu      sync.Mutex
 	queued  []*cheat // waiting for the next block, in call order
 	carried []*cheat // put in block .at, kept until finalized in case that block is dropped
-	stopped bool
+	stop    <-chan struct{} // closed when the chain stops: nothing is queued after
 }
 
 // cheatQueues maps each running *Chain to its queue. Chain is not this file's type to
@@ -139,8 +139,10 @@ func (q *cheatQueue) take(number, final uint64) [][]byte {
 func (q *cheatQueue) push(ch *cheat) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.stopped {
+	select {
+	case <-q.stop:
 		return errDevnetStopped
+	default:
 	}
 	q.queued = append(q.queued, ch)
 	return nil
@@ -182,13 +184,10 @@ type anvilAPI struct {
 
 // newAnvilAPI makes c's anvil namespace and its queue, which lives until c stops.
 func newAnvilAPI(c *Chain) *anvilAPI {
-	q := &cheatQueue{}
+	q := &cheatQueue{stop: c.stop}
 	cheatQueues.Store(c, q)
 	go func() {
 		<-c.stop
-		q.mu.Lock()
-		q.stopped = true
-		q.mu.Unlock()
 		cheatQueues.Delete(c)
 	}()
 	return &anvilAPI{c: c, q: q}

@@ -1,10 +1,13 @@
 package devnet
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"math/big"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -115,7 +118,8 @@ func testCheat(gas uint64) *cheat {
 // of blocks at or above the one being built, forgets finalized ones and can withdraw only
 // what no block took.
 func TestCheatQueue(t *testing.T) {
-	q := &cheatQueue{}
+	stop := make(chan struct{})
+	q := &cheatQueue{stop: stop}
 	a, b, c := testCheat(cheatBlockGas/2), testCheat(cheatBlockGas/2), testCheat(cheatBlockGas/2)
 	for _, ch := range []*cheat{a, b, c} {
 		if err := q.push(ch); err != nil {
@@ -158,7 +162,7 @@ func TestCheatQueue(t *testing.T) {
 	if got := q.take(13, 10); len(got) != 0 {
 		t.Fatalf("a withdrawn cheat reached block 13")
 	}
-	q.stopped = true
+	close(stop)
 	if err := q.push(testCheat(1)); err != errDevnetStopped {
 		t.Fatalf("push after stop: %v", err)
 	}
@@ -204,5 +208,71 @@ func TestCheatDeposit(t *testing.T) {
 	}
 	if cheatDeposit(id, data).SourceHash() == tx.SourceHash() {
 		t.Fatal("two cheats share a source hash")
+	}
+}
+
+// A call whose context ends before any block took its cheat withdraws it ("nothing was
+// changed") and nothing lands; a call pending when the devnet stops gets a clear error.
+func TestAnvilCallEnds(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	cfg.BasePort, cfg.BlockTime = 0, time.Second
+	d, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := d.Chains[0]
+	q := c.cheatQueue()
+	api := &anvilAPI{c: c, q: q}
+	target := d.Accounts[0].Address
+
+	c.Pause() // no block is built meanwhile
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	err = api.SetNonce(ctx, target, Quantity{*uint256.NewInt(77)})
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("SetNonce with an ended context: %v", err)
+	}
+	q.mu.Lock()
+	left := len(q.queued) + len(q.carried)
+	q.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d cheats left in the queue after a withdrawn call", left)
+	}
+	c.Resume()
+	start := c.Eth.BlockChain().CurrentBlock().Number.Uint64()
+	for c.Eth.BlockChain().CurrentBlock().Number.Uint64() < start+2 {
+		time.Sleep(100 * time.Millisecond)
+	}
+	st, err := c.Eth.BlockChain().State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.GetNonce(target) == 77 || st.GetNonce(xvm.DevnetCheatsCaller) != 0 {
+		t.Fatal("a withdrawn cheat landed")
+	}
+
+	// Stop while a call waits (the sequencer paused, so it cannot land first).
+	c.Pause()
+	done := make(chan error, 1)
+	go func() { done <- api.SetNonce(context.Background(), target, Quantity{*uint256.NewInt(78)}) }()
+	for {
+		q.mu.Lock()
+		n := len(q.queued)
+		q.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closed := make(chan struct{})
+	go func() { d.Close(); close(closed) }()
+	if err := <-done; !errors.Is(err, errDevnetStopped) {
+		t.Fatalf("SetNonce pending at stop: %v", err)
+	}
+	c.Resume() // the sequencer sees the stop and exits
+	<-closed
+	if err := api.q.push(testCheat(1)); !errors.Is(err, errDevnetStopped) {
+		t.Fatalf("a call after the stop was queued: %v", err)
 	}
 }
