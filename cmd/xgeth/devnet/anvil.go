@@ -67,8 +67,8 @@ type cheat struct {
 // cheatQueue holds a chain's cheats from the call until their block is final.
 type cheatQueue struct {
 	mu      sync.Mutex
-	queued  []*cheat // waiting for the next block, in call order
-	carried []*cheat // put in block .at, kept until finalized in case that block is dropped
+	queued  []*cheat        // waiting for the next block, in call order
+	carried []*cheat        // put in block .at, kept until finalized in case that block is dropped
 	stop    <-chan struct{} // closed when the chain stops: nothing is queued after
 }
 
