@@ -405,11 +405,11 @@ func TestNotServed(t *testing.T) {
 	}
 }
 
-// The hook answers only for CrossL2Inbox and leaves other addresses to a hook installed
+// The hook answers only for its native contracts and leaves other addresses to a hook installed
 // before it.
 func TestHookChaining(t *testing.T) {
 	e := newEnv(t, defaultOpts())
-	other := common.HexToAddress("0x4200000000000000000000000000000000000023")
+	other := common.HexToAddress("0x4200000000000000000000000000000000000099")
 	var asked []common.Address
 	h := hookBefore(func(_ *gethvm.EVM, a common.Address) gethvm.NativeContract {
 		asked = append(asked, a)

@@ -25,7 +25,7 @@ import (
 
 // bridgeDestChainID is the destination chain of the bridge tests (native predeploys on);
 // the source is nativeChainID.
-const bridgeDestChainID = 990911
+const bridgeDestChainID = 990931
 
 func init() {
 	if err := params.RegisterChainExtras(big.NewInt(bridgeDestChainID), params.ChainExtras{NativeInteropPredeploys: true}); err != nil {
