@@ -55,16 +55,20 @@ func startAdminServer(port int, d *Devnet) (*adminServer, error) {
 	return s, nil
 }
 
-// adminHandler routes as supersim does: GET /ready answers OK, POST / is JSON-RPC, anything
-// else is not found.
+// adminHandler routes as supersim's router does: GET /ready answers OK, POST / is JSON-RPC,
+// anything else (another path or method) is not found.
 func adminHandler(rpcSrv *rpc.Server) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("OK"))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/ready":
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.Write([]byte("OK"))
+		case r.Method == http.MethodPost && r.URL.Path == "/":
+			rpcSrv.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r)
+		}
 	})
-	mux.Handle("POST /{$}", rpcSrv)
-	return mux
 }
 
 func (s *adminServer) endpoint() string { return "http://" + s.addr.String() }

@@ -24,7 +24,7 @@ type devAPI struct{ d *Devnet }
 // parseMsgHash decodes a message-hash parameter: a 0x-prefixed 32-byte hex string, not zero.
 func parseMsgHash(raw json.RawMessage) (common.Hash, error) {
 	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if err := json.Unmarshal(raw, &s); err != nil || isJSONNull(raw) {
 		return common.Hash{}, rpcerr.InvalidParams.With("msgHash: want a 0x-prefixed 32-byte hex string")
 	}
 	b, err := hexutil.Decode(s)
