@@ -287,8 +287,10 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	}
 	txs := [][]byte{deposit}
 	txs = append(txs, c.takeCheats(number)...) // anvil_ changes (anvil.go); deposits, so replacements keep them
+	unchecked := 0
 	if !depositsOnly { // a replacement keeps them for the next ordinary block
 		c.faults.Lock()
+		unchecked = len(c.unchecked)
 		txs = append(txs, c.unchecked...)
 		c.unchecked = nil
 		c.faults.Unlock()
@@ -319,7 +321,7 @@ func (c *Chain) buildBlock(parent *types.Header, timestamp uint64, depositsOnly 
 	// Transactions injected with devnet_sendUncheckedTransaction skip the check of forced
 	// transactions and of the payload's executing messages, on purpose.
 	fcu, newPayload := c.wired.Engine.ForkchoiceUpdatedV3, c.wired.Engine.NewPayloadV4
-	if len(attrs.Transactions) > 1 && !depositsOnly {
+	if unchecked > 0 {
 		fcu = func(ctx context.Context, st engine.ForkchoiceStateV1, pa *engine.PayloadAttributes) (engine.ForkChoiceResponse, error) {
 			return authority.ForkchoiceUnchecked(c.wired.Engine, ctx, st, pa)
 		}
