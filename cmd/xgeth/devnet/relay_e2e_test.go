@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
+	"github.com/xgeth/xgeth/interop/safety"
 	xparams "github.com/xgeth/xgeth/params"
 )
 
@@ -502,4 +503,132 @@ func TestAdminAPI(t *testing.T) {
 		dc.Accounts[0].PrivateKey != d.Accounts[0].KeyHex() || dc.Predeploys["L2ToL2CrossDomainMessenger"] != xparams.L2ToL2CrossDomainMessengerAddress || dc.AdminRPC != d.AdminEndpoint() {
 		t.Fatalf("devnet config %+v", dc)
 	}
+}
+
+// A reorg of the source before the relay: the message's block is rewound and rebuilt with
+// another message in front of it. The auto-relay forgets the removed SentMessage and relays
+// the message once, with its identifier in the canonical block.
+func TestAutoRelaySourceReorg(t *testing.T) {
+	t.Parallel()
+	// local-safe as the pool's minimum safety keeps the relay out of 902's pool ("no verdict
+	// yet") for a few blocks: time to reorg 901 first.
+	d, ctx, clients, logs := startRelayDevnet(t, func(cfg *devnet.Config) {
+		cfg.MinSafety, cfg.SafeLag = safety.LocalSafe, 5
+	})
+	src, dst := clients[0], clients[1]
+	target := deployTarget(ctx, t, dst, d.Accounts[5], true)
+	h, sent := sendL2ToL2(ctx, t, src, 901, d.Accounts[6], 902, target, []byte("reorged"))
+	var oldIndex uint
+	for _, l := range sent.Logs {
+		if l.Address == xparams.L2ToL2CrossDomainMessengerAddress {
+			oldIndex = l.Index
+		}
+	}
+
+	c901 := d.Chains[0]
+	c901.Pause()
+	if err := c901.Eth.BlockChain().SetHead(sent.BlockNumber.Uint64() - 1); err != nil {
+		c901.Resume()
+		t.Fatal(err)
+	}
+	// Another message with a higher tip goes first in the rebuilt block.
+	front := d.Accounts[7]
+	nonce, err := src.NonceAt(ctx, front.Address, nil)
+	if err != nil {
+		c901.Resume()
+		t.Fatal(err)
+	}
+	msgr := xparams.L2ToL2CrossDomainMessengerAddress
+	frontTx := types.MustSignNewTx(front.Key, types.LatestSignerForChainID(big.NewInt(901)), &types.DynamicFeeTx{
+		ChainID: big.NewInt(901), Nonce: nonce, GasTipCap: big.NewInt(5_000_000_000), GasFeeCap: big.NewInt(50_000_000_000), Gas: 200_000,
+		To: &msgr, Data: sendMessageData(902, target, []byte("in front")),
+	})
+	if err := src.SendTransaction(ctx, frontTx); err != nil {
+		c901.Resume()
+		t.Fatal(err)
+	}
+	waitPending(ctx, t, c901.HTTPEndpoint(), front.Address, nonce)
+	c901.Resume()
+
+	// The sending transaction is mined again after the front-runner: the messenger's nonce,
+	// and so the message hash, changed. The old message is forgotten, never relayed.
+	var h2 common.Hash
+	for h2 == (common.Hash{}) {
+		r, err := src.TransactionReceipt(ctx, sent.TxHash)
+		if err == nil && r.BlockHash != sent.BlockHash {
+			for _, l := range r.Logs {
+				if m, err := devnet.DecodeSentMessage(l, uint256.NewInt(901)); err == nil {
+					h2 = m.Hash()
+				}
+			}
+			if h2 == (common.Hash{}) {
+				t.Fatal("the re-mined transaction sent no message")
+			}
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the sending transaction was not mined again")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if h2 == h {
+		t.Fatal("the message kept its hash: no front-runner took its nonce")
+	}
+	st := waitStatus(ctx, t, d.Chains[1].HTTPEndpoint(), h2, devnet.StateRelayed)
+	if st.SentTx.BlockHash == sent.BlockHash {
+		t.Fatal("the message is reported in the removed block")
+	}
+	if old := messageStatus(ctx, t, d.Chains[1].HTTPEndpoint(), h); old != nil {
+		t.Fatalf("the removed message is still tracked: %+v", old)
+	}
+	if logs.count("Forgot a message sent in a block removed by a reorg") == 0 {
+		t.Errorf("the tracker did not report forgetting the removed message:\n%s", logs)
+	}
+	// The relay names the message where the canonical chain has it.
+	relayTx, _, err := dst.TransactionByHash(ctx, st.RelayTx.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, payload, err := devnet.DecodeRelayMessage(relayTx.Data())
+	if err != nil {
+		t.Fatal(err)
+	}
+	receipts, err := src.BlockReceipts(ctx, rpc.BlockNumberOrHashWithNumber(rpc.BlockNumber(id.BlockNumber)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range receipts {
+		for _, l := range r.Logs {
+			if uint32(l.Index) == id.LogIndex && l.Address == msgr && bytes.Equal(payload, append(topicsBytes(l.Topics), l.Data...)) {
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("relay identifier %+v is not the canonical SentMessage", id)
+	}
+	if uint(id.LogIndex) == oldIndex && id.BlockNumber == sent.BlockNumber.Uint64() {
+		t.Errorf("the relay uses the removed message's place (block %d, log %d)", id.BlockNumber, oldIndex)
+	}
+	// Both messages relayed, each once.
+	frontReceipt := waitReceipt(ctx, t, src, frontTx.Hash())
+	for _, l := range frontReceipt.Logs {
+		if m, err := devnet.DecodeSentMessage(l, uint256.NewInt(901)); err == nil {
+			waitStatus(ctx, t, d.Chains[1].HTTPEndpoint(), m.Hash(), devnet.StateRelayed)
+		}
+	}
+	waitBlocks(ctx, t, dst, 2)
+	if n, err := dst.NonceAt(ctx, devnet.Relayer.Address, nil); err != nil || n != 2 {
+		t.Errorf("relayer sent %d transactions (%v), want 2", n, err)
+	}
+}
+
+func topicsBytes(topics []common.Hash) []byte {
+	var out []byte
+	for _, t := range topics {
+		out = append(out, t[:]...)
+	}
+	return out
 }
