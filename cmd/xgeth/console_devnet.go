@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/ethereum/go-ethereum/log"
@@ -56,7 +57,7 @@ func quietForConsole(ctx *cli.Context) {
 	fmt.Println("Logs below warning are hidden while the console is open (--verbosity 3 shows them).")
 }
 
-// minLevel passes records at or above min to next.
+// minLevel passes records at or above min to next, except the RPC server's.
 type minLevel struct {
 	next slog.Handler
 	min  slog.Level
@@ -67,7 +68,9 @@ func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (m minLevel) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level < m.min {
+	// The RPC server warns about every call that fails; in-process, that is the console's
+	// own call, whose error the console prints anyway.
+	if r.Level < m.min || strings.HasPrefix(r.Message, "Served ") {
 		return nil
 	}
 	return m.next.Handle(ctx, r)

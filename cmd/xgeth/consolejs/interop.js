@@ -49,6 +49,9 @@ var interop = (function (go) {
 
 	function word(x, what) {
 		var n;
+		if (x === undefined || x === null || x === "") {
+			throw new Error(what + ": missing");
+		}
 		try {
 			n = web3.toBigNumber(x);
 		} catch (err) {
@@ -172,7 +175,15 @@ var interop = (function (go) {
 	function receipt(txHash, ms) {
 		var deadline = Date.now() + ms;
 		for (;;) {
-			var r = request("eth_getTransactionReceipt", [txHash]);
+			var r = null;
+			try {
+				r = request("eth_getTransactionReceipt", [txHash]);
+			} catch (err) {
+				// geth's indexer catching up right after start: the receipt comes later.
+				if (!/indexing is in progress/.test(err.message)) {
+					throw err;
+				}
+			}
 			if (r) {
 				return r;
 			}
@@ -214,9 +225,10 @@ var interop = (function (go) {
 	}
 
 	// send sends a transaction to a predeploy, waits for it and for its message's relay.
-	function send(what, tx, timeoutSeconds) {
+	function send(what, tx, destChainId, timeoutSeconds) {
 		var ms = waitMs(timeoutSeconds);
 		var source = chainIdOf();
+		var dst = endpoint(destChainId); // before sending: where to watch must be known
 		var txHash = eth.sendTransaction(tx);
 		var r = receipt(txHash, ms);
 		if (num(r.status) !== 1) {
@@ -226,7 +238,9 @@ var interop = (function (go) {
 		if (!m) {
 			throw new Error(what + ": transaction " + txHash + " emitted no SentMessage");
 		}
-		var dst = endpoint(m.destination);
+		if (m.destination !== Number(destChainId)) {
+			dst = endpoint(m.destination);
+		}
 		sent[m.msgHash] = { destination: m.destination, fromBlock: num(request("eth_blockNumber", [], dst)) };
 		console.log(what + ": sent in block " + m.blockNumber + " of chain " + source + ", message " + m.msgHash +
 			"; waiting for its relay on chain " + m.destination + "...");
@@ -239,6 +253,13 @@ var interop = (function (go) {
 			}
 			m.relayed = false;
 			console.log(err.message);
+			try { // an xgeth devnet says why its auto-relay gave up, if it did
+				var st = request("interop_messageStatus", [m.msgHash]);
+				m.status = st.status;
+				if (st.error) {
+					console.log("auto-relay: " + st.error);
+				}
+			} catch (e) {}
 		}
 		return m;
 	}
@@ -311,17 +332,17 @@ var interop = (function (go) {
 
 	self.sendMessage = function (from, destChainId, target, data, timeoutSeconds) {
 		var calldata = "0x7056f41f" + word(destChainId, "destChainId") + address(target, "target") + word(96, "offset") + bytes(data, "data");
-		return send("sendMessage", { from: from, to: MESSENGER, data: calldata }, timeoutSeconds);
+		return send("sendMessage", { from: from, to: MESSENGER, data: calldata }, destChainId, timeoutSeconds);
 	};
 
 	self.sendETH = function (from, to, amountWei, destChainId, timeoutSeconds) {
 		var calldata = "0x64a197f3" + address(to, "to") + word(destChainId, "destChainId");
-		return send("sendETH", { from: from, to: ETH_BRIDGE, value: amount(amountWei, "amountWei"), data: calldata }, timeoutSeconds);
+		return send("sendETH", { from: from, to: ETH_BRIDGE, value: amount(amountWei, "amountWei"), data: calldata }, destChainId, timeoutSeconds);
 	};
 
 	self.sendERC20 = function (from, token, to, amount, destChainId, timeoutSeconds) {
 		var calldata = "0xc1a433d8" + address(token, "token") + address(to, "to") + word(amount, "amount") + word(destChainId, "destChainId");
-		return send("sendERC20", { from: from, to: TOKEN_BRIDGE, data: calldata }, timeoutSeconds);
+		return send("sendERC20", { from: from, to: TOKEN_BRIDGE, data: calldata }, destChainId, timeoutSeconds);
 	};
 
 	self.mintTestToken = function (from, to, amount) {
