@@ -201,7 +201,11 @@ func (r *autoRelayer) inFlight(tg *relayTarget, m *TrackedMessage, j *relayJob) 
 	if pool.Has(hash) {
 		return false, false
 	}
-	if pool.Nonce(r.addr) <= j.tx.Nonce() {
+	nonce, ok := r.stateNonce(tg)
+	if !ok {
+		return false, false
+	}
+	if nonce <= j.tx.Nonce() {
 		// Neither pooled nor mined: dropped (a reorg evicted it, or the pool did). Send again.
 		r.log.Debug("Relay transaction left the pool unmined, sending again", "destination", tg.id, "destTx", hash, "msgHash", m.Hash)
 		tg.nonceKnown = false
@@ -317,8 +321,15 @@ func (r *autoRelayer) blocks(seconds uint64) uint64 {
 // that sent it was finished (its message was reorged out) holds back the relayer's later
 // transactions on that chain. A zero-value transfer to itself takes the missing nonce.
 func (r *autoRelayer) healGap(tg *relayTarget) {
+	if len(tg.inflight) == 0 {
+		tg.gapSince = time.Time{}
+		return
+	}
 	pool := tg.chain.Eth.TxPool()
-	state := pool.Nonce(r.addr)
+	state, ok := r.stateNonce(tg)
+	if !ok {
+		return
+	}
 	for n := range tg.inflight {
 		if n < state {
 			delete(tg.inflight, n)
@@ -359,4 +370,14 @@ func (r *autoRelayer) healGap(tg *relayTarget) {
 	}
 	tg.inflight[state] = tx.Hash()
 	r.log.Warn("Filled a nonce gap left by a dropped relay transaction", "chain", tg.id, "nonce", state, "tx", tx.Hash())
+}
+
+// stateNonce is the relayer's nonce at tg's head. (TxPool.Nonce reads the pool's StateDB,
+// which is not safe for concurrent readers.)
+func (r *autoRelayer) stateNonce(tg *relayTarget) (uint64, bool) {
+	st, err := tg.chain.Eth.BlockChain().State()
+	if err != nil {
+		return 0, false
+	}
+	return st.GetNonce(r.addr), true
 }
