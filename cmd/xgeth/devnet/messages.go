@@ -239,6 +239,8 @@ const (
 	// backfillBlocks: at start (a devnet restarted from its data directory) the tracker reads
 	// only this many blocks below each head.
 	backfillBlocks = 1024
+	// maxFailedRelays: failed relays kept per message (the first ones).
+	maxFailedRelays = 16
 )
 
 // chainReader is what the tracker reads of a chain: its canonical blocks and receipts.
@@ -444,9 +446,10 @@ func (t *MessageTracker) applyLocked(tc *trackedChain, b *types.Block, receipts 
 				continue
 			}
 			hash := m.Hash()
-			tm := t.entryLocked(hash)
-			tm.Failed = append(tm.Failed, ref)
-			rec.relayed = append(rec.relayed, hash)
+			if tm := t.entryLocked(hash); len(tm.Failed) < maxFailedRelays {
+				tm.Failed = append(tm.Failed, ref)
+				rec.relayed = append(rec.relayed, hash)
+			}
 		}
 	}
 	t.evictLocked()

@@ -468,3 +468,13 @@ func BenchmarkTrackerBlock(b *testing.B) {
 		tr.mu.Unlock()
 	}
 }
+
+func BenchmarkEncodeRelayMessage(b *testing.B) {
+	id := testIdentifier()
+	l := sentMessageLog(b, testMessage())
+	payload := message.Payload(l.Topics, l.Data)
+	b.ReportAllocs()
+	for b.Loop() {
+		EncodeRelayMessage(&id, payload)
+	}
+}
