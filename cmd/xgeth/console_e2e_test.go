@@ -214,6 +214,7 @@ func TestDevnetConsole(t *testing.T) {
 		"parseInt(eth.chainId())",
 		"interop.status().length",
 		"Object.keys(interop.endpoints).join(',')",
+		"interop.mintTestToken(eth.accounts[0], eth.accounts[0], 1)",
 		"exit",
 	}, "\n") + "\n")
 	done := make(chan error, 1)
@@ -249,9 +250,32 @@ func TestDevnetConsole(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "devnet.json")); err != nil {
 		t.Fatal(err)
 	}
-	cmd2, _ := startXgeth(t, 2, "--verbosity", "2", "devnet", "--devnet.port", "0", "--datadir", dir)
-	cmd2.Process.Signal(syscall.SIGINT)
-	if err := cmd2.Wait(); err != nil {
-		t.Fatalf("devnet did not restart cleanly on the console's data directory: %v", err)
+	cmd2, urls := startXgeth(t, 2, "--verbosity", "2", "devnet", "--devnet.port", "0", "--datadir", dir)
+	defer func() {
+		cmd2.Process.Signal(syscall.SIGINT)
+		cmd2.Wait()
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := ethclient.DialContext(ctx, urls["901"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The transaction mined from the console is still there.
+	minted := regexp.MustCompile(`"(0x[0-9a-f]{64})"`).FindStringSubmatch(out[welcome:])
+	if minted == nil {
+		t.Fatalf("no transaction hash from interop.mintTestToken:\n%s", out)
+	}
+	for { // geth may still be indexing transactions right after the restart
+		r, err := c.TransactionReceipt(ctx, common.HexToHash(minted[1]))
+		if err == nil && r.Status == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("after a restart on the console's data directory, receipt of %s: %v", minted[1], err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }
