@@ -279,3 +279,15 @@ func TestDevnetConsole(t *testing.T) {
 		}
 	}
 }
+
+// `xgeth console` starts the node and opens the console on it in-process, with the
+// interop object over the node's own interop service.
+func TestNodeConsoleInterop(t *testing.T) {
+	datadir, jwt := initDatadir(t, 901, true)
+	args := append([]string{"--verbosity", "1", "console", "--exec", "interop.status().map(function (s) { return parseInt(s.chainId) }).join(',') + ' ' + typeof interop.sendETH"},
+		operatorLine(datadir, jwt)...)
+	out, err := runXgeth(t, args...)
+	if err != nil || !strings.Contains(out, `"901 function"`) {
+		t.Fatalf("console --exec: %v\n%s", err, out)
+	}
+}
