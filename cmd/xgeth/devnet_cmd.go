@@ -170,6 +170,9 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 			}
 			return fmt.Errorf("--%s: %w", flag, err)
 		}
+		if errors.Is(err, devnet.ErrAdminPort) {
+			return fmt.Errorf("--%s (a negative value turns the admin API off): %w", devnetAdminPortFlag.Name, err)
+		}
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package devnet
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -30,6 +31,9 @@ import (
 // DefaultAdminPort is supersim's admin port.
 const DefaultAdminPort = 8420
 
+// ErrAdminPort: the admin server cannot listen on Config.AdminPort.
+var ErrAdminPort = errors.New("admin server port")
+
 type adminServer struct {
 	srv  *http.Server
 	addr *net.TCPAddr
@@ -39,7 +43,7 @@ type adminServer struct {
 func startAdminServer(port int, d *Devnet) (*adminServer, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return nil, fmt.Errorf("devnet: admin server: %w", err)
+		return nil, fmt.Errorf("devnet: %w: %w", ErrAdminPort, err)
 	}
 	rpcSrv := rpc.NewServer()
 	if err := rpcSrv.RegisterName("admin", &adminAPI{d: d}); err != nil {

@@ -171,3 +171,20 @@ func TestAdminServer(t *testing.T) {
 		t.Fatalf("admin_getAccessListForIdentifier %s, by hash %s: %v", byID["accessList"], al["accessList"], err)
 	}
 }
+
+// A taken admin port is refused with ErrAdminPort (the command names its flag); the server
+// listens on 127.0.0.1 only.
+func TestAdminServerPort(t *testing.T) {
+	d, _ := testDevnet(t)
+	s, err := startAdminServer(0, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	if !s.addr.IP.IsLoopback() {
+		t.Fatalf("admin server on %s", s.addr)
+	}
+	if _, err := startAdminServer(s.port(), d); !errors.Is(err, ErrAdminPort) {
+		t.Fatalf("second server on port %d: %v, want ErrAdminPort", s.port(), err)
+	}
+}
