@@ -125,3 +125,19 @@ func BenchmarkTestWalletSignTx(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAddTestSigner is the start-up cost of the unlocked accounts, per chain.
+func BenchmarkAddTestSigner(b *testing.B) {
+	accs, err := DeriveAccounts(TestMnemonic, 10)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		am := accounts.NewManager(nil)
+		addTestSigner(am, accs)
+		if len(am.Accounts()) != 10 {
+			b.Fatal("accounts missing")
+		}
+		am.Close()
+	}
+}
