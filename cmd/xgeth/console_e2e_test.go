@@ -154,6 +154,9 @@ func TestConsoleAttachStdin(t *testing.T) {
 		`var m = interop.sendMessage(eth.accounts[1], 902, "0x0000000000000000000000000000000000000001", "0x1234")`,
 		"m.relayed",
 		"interop.message(m.msgHash).status",
+		// The message's identifier, and its access list from the identifier (hex or numbers).
+		"var p = interop.messageOfLog(m.txHash, 0)",
+		`"al:" + (interop.accessList(p.identifier, p.msgHash).checksum === p.checksum) + ":" + (interop.accessList({origin: interop.MESSENGER, blockNumber: m.blockNumber, logIndex: m.logIndex, timestamp: parseInt(p.identifier.timestamp), chainId: 901}, p.msgHash).checksum === p.checksum) + ":" + (p.identifier.origin === interop.MESSENGER)`,
 		"exit",
 	}, "\n") + "\n")
 	done := make(chan error, 1)
@@ -180,6 +183,7 @@ func TestConsoleAttachStdin(t *testing.T) {
 		"sendERC20: sent in block",
 		"sendMessage: sent in block",
 		`"relayed"`,
+		`"al:true:true:true"`,
 	} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("piped session output lacks %q:\n%s", want, buf)
