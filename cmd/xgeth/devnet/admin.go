@@ -77,7 +77,7 @@ func adminHandler(rpcSrv *rpc.Server) http.Handler {
 
 func (s *adminServer) endpoint() string { return "http://" + s.addr.String() }
 
-// Port is the port the admin server listens on.
+// port is the port the admin server listens on.
 func (s *adminServer) port() int { return s.addr.Port }
 
 func (s *adminServer) close() {
