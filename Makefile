@@ -31,7 +31,7 @@ test-race: opgeth
 	$(GO) test -race $(GOTEST_FLAGS) -timeout 15m $(RACE_PKGS)
 
 # Packages of op-geth changed by patches/: their own tests must keep passing.
-PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/... ./eth/interop/ ./eth/ethconfig/ ./node/
+PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/... ./eth/interop/ ./eth/ethconfig/ ./node/ ./console/
 test-patches: opgeth
 	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -timeout 15m $(PATCHED_PKGS)
 	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -run 'TestForgetPayloads' ./eth/catalyst/

@@ -184,13 +184,34 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 	}
 	c.Pause()
 	defer c.Resume()
+	return f.drop(uint64(n))
+}
+
+// DropFrom is RewindUnsafe naming the first block to drop instead of a count: block number
+// and every block after it, as the head is when the sequencer has paused. A script that
+// wants a given block gone need not race the sequencer for the count.
+func (f *faultAPI) DropFrom(ctx context.Context, number hexutil.Uint64) (*authority.BlockID, error) {
+	c := f.c
+	c.Pause()
+	defer c.Resume()
+	head := c.Eth.BlockChain().CurrentBlock().Number.Uint64()
+	if number == 0 || uint64(number) > head {
+		return nil, errBadRewindDepth.Withf("block %d: want 1 to the head %d", uint64(number), head)
+	}
+	return f.drop(head - uint64(number) + 1)
+}
+
+// drop drops the newest n blocks and re-sequences as many deposits-only ones; the caller
+// has paused the sequencer.
+func (f *faultAPI) drop(n uint64) (*authority.BlockID, error) {
+	c := f.c
 	bc := c.Eth.BlockChain()
 	head := bc.CurrentBlock()
 	number := head.Number.Uint64()
-	if uint64(n) > number {
+	if n > number {
 		return nil, errBadRewindDepth.Withf("n %d above the head %d", n, number)
 	}
-	first := number - uint64(n) + 1
+	first := number - n + 1
 	if safe, ok := c.localSafe(); ok && first <= safe {
 		return nil, errBadRewindDepth.Withf("block %d is local-safe (local-safe head %d): only unsafe blocks can be dropped", first, safe)
 	}
@@ -198,7 +219,7 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 	if err != nil {
 		return nil, err
 	}
-	for i := uint64(0); i < uint64(n); i++ {
+	for i := uint64(0); i < n; i++ {
 		parent := bc.CurrentBlock()
 		if err := c.buildBlock(parent, parent.Time+c.blockSeconds(), true); err != nil {
 			return nil, fmt.Errorf("re-sequence block %d: %w", parent.Number.Uint64()+1, err)
@@ -206,7 +227,7 @@ func (f *faultAPI) RewindUnsafe(ctx context.Context, n hexutil.Uint64) (*authori
 	}
 	c.wired.Readmit(dropped)
 	h := bc.CurrentBlock()
-	c.log.Warn("Dropped unsafe blocks and re-sequenced them", "from", first, "count", uint64(n), "head", h.Number)
+	c.log.Warn("Dropped unsafe blocks and re-sequenced them", "from", first, "count", n, "head", h.Number)
 	return &authority.BlockID{Hash: h.Hash(), Number: hexutil.Uint64(h.Number.Uint64())}, nil
 }
 

@@ -393,6 +393,10 @@ func TestAuthorityBadInput(t *testing.T) {
 		{"devnet_rewindUnsafe", []any{hexutil.Uint64(1 << 40)}, "above the head"},
 		{"devnet_rewindUnsafe", []any{hexutil.Uint64(4)}, "local-safe"},
 		{"devnet_rewindUnsafe", []any{"many"}, "hex"},
+		{"devnet_dropFrom", []any{hexutil.Uint64(0)}, "want 1 to the head"},
+		{"devnet_dropFrom", []any{hexutil.Uint64(1 << 40)}, "want 1 to the head"},
+		{"devnet_dropFrom", []any{hexutil.Uint64(1)}, "local-safe"},
+		{"devnet_dropFrom", []any{"many"}, "hex"},
 		{"devnet_sendUncheckedTransaction", []any{"0x00"}, "transaction"},
 		{"devnet_sendUncheckedTransaction", []any{hexutil.Bytes(depositRaw)}, "deposit"},
 		{"devnet_sendUncheckedTransaction", []any{hexutil.Bytes(unsignedRaw)}, "signature"},
@@ -416,7 +420,7 @@ func TestAuthorityBadInput(t *testing.T) {
 	waitBlocks(ctx, t, c, 1)
 	// The authority methods are not on the public port.
 	pub := mustDial(ctx, t, d.Chains[0].HTTPEndpoint())
-	for _, m := range []string{"engine_rewindV1", "engine_isDeniedV1", "devnet_rewindUnsafe", "devnet_sendUncheckedTransaction", "engine_fullyVerifiedL2HeadV1"} {
+	for _, m := range []string{"engine_rewindV1", "engine_isDeniedV1", "devnet_rewindUnsafe", "devnet_dropFrom", "devnet_sendUncheckedTransaction", "engine_fullyVerifiedL2HeadV1"} {
 		var out any
 		if err := pub.CallContext(ctx, &out, m); err == nil || !strings.Contains(err.Error(), "does not exist") {
 			t.Errorf("%s on the public port: %v", m, err)
