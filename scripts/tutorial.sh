@@ -24,9 +24,9 @@ work=$(mktemp -d /tmp/xgeth-tutorial.XXXXXX)
 awk -v dir="$work" '
 	/<!-- tutorial:start -->/ { on = 1; next }
 	/<!-- tutorial:end -->/   { on = 0; next }
-	on && /^```sh$/ { n++; file = sprintf("%s/block-%02d.sh", dir, n); inblock = 1; next }
-	inblock && /^```$/ { inblock = 0; close(file); next }
-	inblock { print > file }
+	on && !inblock && /^ *```sh$/ { n++; file = sprintf("%s/block-%02d.sh", dir, n); inblock = 1; indent = index($0, "`") - 1; next }
+	inblock && /^ *```$/ { inblock = 0; close(file); next }
+	inblock { print substr($0, indent + 1) > file }
 ' README.md
 blocks=("$work"/block-*.sh)
 if [ "${#blocks[@]}" -lt 2 ]; then
@@ -60,6 +60,8 @@ for i in $(seq 1 240); do
 	sleep 0.5
 done
 ready http://127.0.0.1:9545 && ready http://127.0.0.1:9546
+
+export DEVNET_LOG=$work/devnet.log # the checks read what the devnet logged
 
 # One session: each block, echoed, then its check.
 session=$work/session.sh
