@@ -22,7 +22,7 @@ devnet: build
 # (real nodes, real sockets, a killed and restarted xgeth process), and op-geth's own tests of
 # the packages our patches touch.
 test: opgeth lint test-patches test-race
-	$(GO) test $(GOTEST_FLAGS) -parallel 4 -timeout 20m $(PKGS)
+	$(GO) test $(GOTEST_FLAGS) -parallel 8 -timeout 20m $(PKGS)
 
 # The packages where readers race writers (index, checker, safety engine, followers, service,
 # pool filter) also run under the race detector.
