@@ -21,8 +21,10 @@ devnet: build
 # test runs every test: unit tests, the op-geth-backed vm tests, the devnet end-to-end tests
 # (real nodes, real sockets, a killed and restarted xgeth process), and op-geth's own tests of
 # the packages our patches touch.
+# The end-to-end packages mostly wait for blocks: -p 4 lets other packages build and run
+# beside them, and -parallel 8 runs their parallel tests together.
 test: opgeth lint test-patches test-race
-	$(GO) test $(GOTEST_FLAGS) -parallel 8 -timeout 20m $(PKGS)
+	$(GO) test $(GOTEST_FLAGS) -p 4 -parallel 8 -timeout 20m $(PKGS)
 
 # The packages where readers race writers (index, checker, safety engine, followers, service,
 # pool filter) also run under the race detector.
@@ -31,7 +33,7 @@ test-race: opgeth
 	$(GO) test -race $(GOTEST_FLAGS) -timeout 15m $(RACE_PKGS)
 
 # Packages of op-geth changed by patches/: their own tests must keep passing.
-PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/... ./eth/interop/ ./eth/ethconfig/ ./node/ ./console/
+PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/ ./core/txpool/legacypool/ ./eth/interop/ ./eth/ethconfig/ ./node/ ./console/
 test-patches: opgeth
 	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -timeout 15m $(PATCHED_PKGS)
 	cd third_party/op-geth && $(GO) test $(GOTEST_FLAGS) -run 'TestForgetPayloads' ./eth/catalyst/
