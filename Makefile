@@ -5,7 +5,7 @@ GOTEST_FLAGS ?=
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: all build test test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins e2e-app tutorial
+.PHONY: all build test test-main test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins e2e-app tutorial
 
 all: build
 
@@ -21,9 +21,14 @@ devnet: build
 # test runs every test: unit tests, the op-geth-backed vm tests, the devnet end-to-end tests
 # (real nodes, real sockets, a killed and restarted xgeth process), and op-geth's own tests of
 # the packages our patches touch.
-# The end-to-end packages mostly wait for blocks: -p 4 lets other packages build and run
-# beside them, and -parallel 8 runs their parallel tests together.
-test: opgeth lint test-patches test-race
+# The end-to-end packages mostly wait for blocks, so the three test runs go side by side
+# (each one's output kept together): op-geth's and the race detector's builds use the CPU
+# the waiting leaves free. -p 4 lets other packages build and run beside the end-to-end
+# ones, and -parallel 8 runs their parallel tests together.
+test: opgeth lint
+	@$(MAKE) --no-print-directory -j3 --output-sync=target test-main test-patches test-race
+
+test-main: opgeth
 	$(GO) test $(GOTEST_FLAGS) -p 4 -parallel 8 -timeout 20m $(PKGS)
 
 # The packages where readers race writers (index, checker, safety engine, followers, service,
