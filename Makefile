@@ -5,7 +5,7 @@ GOTEST_FLAGS ?=
 FUZZTIME ?= 20s
 PKGS := ./...
 
-.PHONY: all build test test-main test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins e2e-app tutorial
+.PHONY: all build test test-main e2e-devnet test-patches test-race devnet lint bench fuzz opgeth clean e2e-opstack opstack-bins e2e-app tutorial
 
 all: build
 
@@ -18,23 +18,27 @@ build: opgeth
 devnet: build
 	./build/bin/xgeth devnet
 
-# test runs every test: unit tests, the op-geth-backed vm tests, the devnet end-to-end tests
-# (real nodes, real sockets, a killed and restarted xgeth process), and op-geth's own tests of
-# the packages our patches touch.
-# The end-to-end packages mostly wait for blocks: -p 4 lets other packages build and run
-# beside them, and -parallel 8 runs their parallel tests together. (Running the three test
-# runs side by side was tried: the race detector's build starved the end-to-end tests and
-# two of them missed their blocks.)
+# test runs the unit tests, the conformance vectors, the op-geth-backed vm and chain tests,
+# op-geth's own tests of the packages our patches touch and the race detector's run.
+# The end-to-end tests of running devnets and xgeth processes are `make e2e-devnet`.
 test: opgeth lint test-patches test-race test-main
 
+# E2E_PKGS wait for blocks of real chains and real processes; they run in e2e-devnet.
+E2E_PKGS := ./cmd/xgeth/ ./cmd/xgeth/devnet/
 test-main: opgeth
-	$(GO) test $(GOTEST_FLAGS) -p 4 -parallel 8 -timeout 20m $(PKGS)
+	$(GO) test $(GOTEST_FLAGS) -timeout 20m $(filter-out $(E2E_PKGS),$(shell $(GO) list -f '{{.Dir}}' ./... | sed "s|^$$(pwd)|.|;s|$$|/|"))
+
+# e2e-devnet runs the end-to-end tests of devnets (real op-geth nodes, real sockets) and of
+# xgeth processes (killed and restarted, consoles in tmux). They mostly wait for blocks, so
+# -parallel 8 runs a package's parallel tests together.
+e2e-devnet: opgeth
+	$(GO) test $(GOTEST_FLAGS) -parallel 8 -timeout 20m $(E2E_PKGS)
 
 # The packages where readers race writers (index, checker, safety engine, followers, service,
 # pool filter) also run under the race detector.
 RACE_PKGS := ./interop/logindex/ ./interop/checker/ ./interop/crosssafety/ ./interop/follower/ ./interop/service/ ./txpool/
 test-race: opgeth
-	$(GO) test -race $(GOTEST_FLAGS) -p 4 -timeout 15m $(RACE_PKGS)
+	$(GO) test -race $(GOTEST_FLAGS) -timeout 15m $(RACE_PKGS)
 
 # Packages of op-geth changed by patches/: their own tests must keep passing.
 PATCHED_PKGS := ./core/vm/ ./miner/ ./core/txpool/ ./core/txpool/legacypool/ ./eth/interop/ ./eth/ethconfig/ ./node/ ./console/
