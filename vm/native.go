@@ -291,7 +291,37 @@ type predeployFunc struct {
 	// (never write). nil means a constant: fixed.
 	gas   func(evm *gethvm.EVM, call *gethvm.NativeCall) uint64
 	fixed uint64
-	run   func(*frame) ([]byte, error)
+	// access, when set, is checked after the charge: a call of a kind (or with a value) the
+	// function does not take is an empty revert. accessOwn leaves the checks to run.
+	access stateAccess
+	run    func(*frame) ([]byte, error)
+}
+
+// stateAccess is what a function does with the contract's state, which decides the call
+// kinds it answers. Every guarded function is non-payable.
+type stateAccess uint8
+
+const (
+	accessOwn   stateAccess = iota // the function checks the call itself
+	accessPure                     // no state: any call kind, static context allowed
+	accessView                     // reads storage: CALL or STATICCALL
+	accessWrite                    // writes state or logs: a CALL outside any static context
+)
+
+// allowsAccess reports whether a call of this frame's kind may run a function of access a.
+// A delegated frame (DELEGATECALL, CALLCODE) would read and write the native contract's own
+// storage where Solidity would use the caller's: only pure functions answer it.
+func (f *frame) allowsAccess(a stateAccess) bool {
+	if !f.value().IsZero() {
+		return false
+	}
+	switch a {
+	case accessPure:
+		return true
+	case accessView:
+		return f.call.Kind == gethvm.CALL || f.call.Kind == gethvm.STATICCALL
+	}
+	return f.writable()
 }
 
 // predeployTable is a native contract made of functions dispatched on the selector.
@@ -330,7 +360,15 @@ func (t *predeployTable) RunNative(evm *gethvm.EVM, call *gethvm.NativeCall) ([]
 	if fn.gas != nil {
 		cost = fn.gas(evm, call)
 	}
-	return runFixed(evm, call, cost, fn.run)
+	if fn.access == accessOwn {
+		return runFixed(evm, call, cost, fn.run)
+	}
+	return runFixed(evm, call, cost, func(f *frame) ([]byte, error) {
+		if !f.allowsAccess(fn.access) {
+			return nil, gethvm.ErrExecutionReverted
+		}
+		return fn.run(f)
+	})
 }
 
 // charge takes n more gas after the fixed cost (for what is known only later, such as the

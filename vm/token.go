@@ -2,7 +2,6 @@ package vm
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/tracing"
@@ -131,76 +130,25 @@ var (
 // (a balance above the total supply can only come from storage written outside the token).
 var panicOverflow = revertData([4]byte{0x4e, 0x48, 0x7b, 0x71}, encUint64(0x11))
 
-var errTokenNeedsEVM = errors.New("the test token is a native contract: it runs only through RunNative")
-
-// abiFunc is one function of a native contract: its fixed gas, whether it reads or writes
-// the contract's storage (pure functions answer any call kind), and its body.
-type abiFunc struct {
-	gas    uint64
-	access stateAccess
-	run    func(*frame) ([]byte, error)
-}
-
-type stateAccess uint8
-
-const (
-	accessPure  stateAccess = iota // no state: any call kind, static context allowed
-	accessView                     // reads storage: CALL or STATICCALL
-	accessWrite                    // writes state or logs: a CALL outside any static context
-)
-
-var tokenMethods = map[uint32]abiFunc{
-	selUint(SelectorName):              {TokenPureGas, accessPure, func(*frame) ([]byte, error) { return encString(TokenName), nil }},
-	selUint(SelectorSymbol):            {TokenPureGas, accessPure, func(*frame) ([]byte, error) { return encString(TokenSymbol), nil }},
-	selUint(SelectorDecimals):          {TokenPureGas, accessPure, func(*frame) ([]byte, error) { return encUint64(TokenDecimals), nil }},
-	selUint(selector("version()")):     {TokenPureGas, accessPure, func(*frame) ([]byte, error) { return encString(TokenVersion), nil }},
-	selUint(SelectorSupportsInterface): {TokenPureGas, accessPure, tokenSupportsInterface},
-	selUint(SelectorTotalSupply):       {TokenTotalSupplyGas, accessView, tokenTotalSupply},
-	selUint(SelectorBalanceOf):         {TokenBalanceOfGas, accessView, tokenBalanceOf},
-	selUint(SelectorAllowance):         {TokenAllowanceGas, accessView, tokenAllowance},
-	selUint(SelectorTransfer):          {TokenTransferGas, accessWrite, tokenTransfer},
-	selUint(SelectorTransferFrom):      {TokenTransferFromGas, accessWrite, tokenTransferFrom},
-	selUint(SelectorApprove):           {TokenApproveGas, accessWrite, tokenApprove},
-	selUint(SelectorMint):              {TokenMintGas, accessWrite, tokenMint},
-	selUint(SelectorBurn):              {TokenBurnGas, accessWrite, tokenBurn},
-	selUint(SelectorCrosschainMint):    {TokenCrosschainMintGas, accessWrite, tokenCrosschainMint},
-	selUint(SelectorCrosschainBurn):    {TokenCrosschainBurnGas, accessWrite, tokenCrosschainBurn},
+var tokenMethods = map[uint32]predeployFunc{
+	selUint(SelectorName):              {fixed: TokenPureGas, access: accessPure, run: func(*frame) ([]byte, error) { return encString(TokenName), nil }},
+	selUint(SelectorSymbol):            {fixed: TokenPureGas, access: accessPure, run: func(*frame) ([]byte, error) { return encString(TokenSymbol), nil }},
+	selUint(SelectorDecimals):          {fixed: TokenPureGas, access: accessPure, run: func(*frame) ([]byte, error) { return encUint64(TokenDecimals), nil }},
+	selUint(selector("version()")):     {fixed: TokenPureGas, access: accessPure, run: func(*frame) ([]byte, error) { return encString(TokenVersion), nil }},
+	selUint(SelectorSupportsInterface): {fixed: TokenPureGas, access: accessPure, run: tokenSupportsInterface},
+	selUint(SelectorTotalSupply):       {fixed: TokenTotalSupplyGas, access: accessView, run: tokenTotalSupply},
+	selUint(SelectorBalanceOf):         {fixed: TokenBalanceOfGas, access: accessView, run: tokenBalanceOf},
+	selUint(SelectorAllowance):         {fixed: TokenAllowanceGas, access: accessView, run: tokenAllowance},
+	selUint(SelectorTransfer):          {fixed: TokenTransferGas, access: accessWrite, run: tokenTransfer},
+	selUint(SelectorTransferFrom):      {fixed: TokenTransferFromGas, access: accessWrite, run: tokenTransferFrom},
+	selUint(SelectorApprove):           {fixed: TokenApproveGas, access: accessWrite, run: tokenApprove},
+	selUint(SelectorMint):              {fixed: TokenMintGas, access: accessWrite, run: tokenMint},
+	selUint(SelectorBurn):              {fixed: TokenBurnGas, access: accessWrite, run: tokenBurn},
+	selUint(SelectorCrosschainMint):    {fixed: TokenCrosschainMintGas, access: accessWrite, run: tokenCrosschainMint},
+	selUint(SelectorCrosschainBurn):    {fixed: TokenCrosschainBurnGas, access: accessWrite, run: tokenCrosschainBurn},
 }
 
 func selUint(s [4]byte) uint32 { return binary.BigEndian.Uint32(s[:]) }
-
-// runMethod dispatches one call among methods: an unknown selector reverts uncharged;
-// otherwise the fixed gas is charged, then the call kind, value and static context are
-// checked (each refusal an empty revert), then the body runs.
-func dispatchFixed(methods map[uint32]abiFunc, evm *gethvm.EVM, call *gethvm.NativeCall) ([]byte, uint64, error) {
-	m, ok := methods[selectorOf(call.Input)]
-	if !ok {
-		return nil, call.Gas, gethvm.ErrExecutionReverted
-	}
-	return runFixed(evm, call, m.gas, func(f *frame) ([]byte, error) {
-		if !f.allowsAccess(m.access) {
-			return nil, gethvm.ErrExecutionReverted
-		}
-		return m.run(f)
-	})
-}
-
-// allowsAccess reports whether a call of this frame's kind may run a function of access a. Every
-// function is non-payable. A delegated frame (DELEGATECALL, CALLCODE) would read and write
-// the native contract's own storage where Solidity would use the caller's: only pure
-// functions answer it.
-func (f *frame) allowsAccess(a stateAccess) bool {
-	if !f.value().IsZero() {
-		return false
-	}
-	switch a {
-	case accessPure:
-		return true
-	case accessView:
-		return f.call.Kind == gethvm.CALL || f.call.Kind == gethvm.STATICCALL
-	}
-	return f.writable()
-}
 
 // keepAccount gives the contract's account nonce 1 before its first write if the account
 // is empty: EIP-161 deletes empty touched accounts with their storage at the end of the
@@ -216,24 +164,10 @@ func revertSel(sel [4]byte) ([]byte, error) { return revertWith(sel), gethvm.Err
 
 func revertEmpty() ([]byte, error) { return nil, gethvm.ErrExecutionReverted }
 
-// testToken is the native test token. It is stateless; one value serves every EVM.
-type testToken struct{}
+// testTokenContract is the native test token. It is stateless; one value serves every EVM.
+var testTokenContract = &predeployTable{name: TokenName, funcs: tokenMethods}
 
-var _ gethvm.NativeContract = testToken{}
-
-func init() { register(params.TestTokenAddress, testToken{}, Active) }
-
-func (testToken) Name() string { return TokenName }
-
-// RequiredGas is the fixed gas of the selected function (0 for none); the EVM does not use it.
-func (testToken) RequiredGas(input []byte) uint64 { return tokenMethods[selectorOf(input)].gas }
-
-// Run is never called by the patched EVM; without it the token cannot reach its storage.
-func (testToken) Run([]byte) ([]byte, error) { return nil, errTokenNeedsEVM }
-
-func (testToken) RunNative(evm *gethvm.EVM, call *gethvm.NativeCall) ([]byte, uint64, error) {
-	return dispatchFixed(tokenMethods, evm, call)
-}
+func init() { register(params.TestTokenAddress, testTokenContract, Active) }
 
 // Storage access.
 

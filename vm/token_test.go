@@ -326,7 +326,7 @@ func TestTokenFlow(t *testing.T) {
 		if !bytes.Equal(got, ret) {
 			t.Fatalf("%s returned %x, want %x", name, got, ret)
 		}
-		mustEqual(t, name+" gas used", gasGiven-left, tokenMethods[selectorOf(in)].gas)
+		mustEqual(t, name+" gas used", gasGiven-left, tokenMethods[selectorOf(in)].fixed)
 		checkTokLogs(t, name, e.state.Logs()[before:], logs)
 	}
 	yes := encBool(true)
@@ -496,7 +496,7 @@ func TestTokenReverts(t *testing.T) {
 			if !bytes.Equal(ret, c.ret) {
 				t.Fatalf("revert data %x, want %x", ret, c.ret)
 			}
-			want := gasGiven - tokenMethods[selectorOf(c.in)].gas
+			want := gasGiven - tokenMethods[selectorOf(c.in)].fixed
 			if c.free {
 				want = gasGiven
 			}
@@ -551,8 +551,8 @@ func TestTokenExactGas(t *testing.T) {
 		{holderA, tokABIPack(t, "name")},
 		{holderA, tokABIPack(t, "supportsInterface", InterfaceERC7802)},
 	} {
-		cost := tokenMethods[selectorOf(c.in)].gas
-		mustEqual(t, "RequiredGas", testToken{}.RequiredGas(c.in), cost)
+		cost := tokenMethods[selectorOf(c.in)].fixed
+		mustEqual(t, "RequiredGas", testTokenContract.RequiredGas(c.in), cost)
 		for _, gas := range []uint64{cost, cost - 1} {
 			e := newEnv(t, defaultOpts())
 			e.tok(t, sender, tokABIPack(t, "mint", holderA, amt(10)))
@@ -571,8 +571,8 @@ func TestTokenExactGas(t *testing.T) {
 			mustEqual(t, "state root", e.state.IntermediateRoot(true), root)
 		}
 	}
-	mustEqual(t, "RequiredGas unknown", testToken{}.RequiredGas([]byte{1, 2, 3, 4}), uint64(0))
-	if _, err := (testToken{}).Run(nil); err == nil {
+	mustEqual(t, "RequiredGas unknown", testTokenContract.RequiredGas([]byte{1, 2, 3, 4}), uint64(0))
+	if _, err := testTokenContract.Run(nil); err == nil {
 		t.Fatal("Run without the EVM succeeded")
 	}
 }
@@ -740,7 +740,7 @@ func FuzzToken(f *testing.F) {
 			return
 		}
 		// A success spent exactly the function's fixed cost.
-		mustEqual(t, "gas used", gasGiven-left, tokenMethods[selectorOf(in)].gas)
+		mustEqual(t, "gas used", gasGiven-left, tokenMethods[selectorOf(in)].fixed)
 		// Invariant: the supply equals the sum of the balances of every account in play.
 		inPlay := map[common.Address]bool{{}: true}
 		for _, a := range callers {

@@ -1,8 +1,6 @@
 package vm
 
 import (
-	"errors"
-
 	"github.com/ethereum/go-ethereum/common"
 	gethvm "github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -64,32 +62,17 @@ var (
 	selectorMessageContextCall = selector("crossDomainMessageContext()")
 )
 
-var errBridgeNeedsEVM = errors.New("SuperchainTokenBridge is a native contract: it runs only through RunNative")
-
-var tokenBridgeMethods = map[uint32]abiFunc{
-	selUint(SelectorSendERC20):     {SendERC20Gas, accessWrite, sendERC20},
-	selUint(SelectorRelayERC20):    {RelayERC20Gas, accessWrite, relayERC20},
-	selUint(selector("version()")): {TokenBridgeVersionGas, accessPure, func(*frame) ([]byte, error) { return encString(TokenBridgeVersion), nil }},
+var tokenBridgeMethods = map[uint32]predeployFunc{
+	selUint(SelectorSendERC20):     {fixed: SendERC20Gas, access: accessWrite, run: sendERC20},
+	selUint(SelectorRelayERC20):    {fixed: RelayERC20Gas, access: accessWrite, run: relayERC20},
+	selUint(selector("version()")): {fixed: TokenBridgeVersionGas, access: accessPure, run: func(*frame) ([]byte, error) { return encString(TokenBridgeVersion), nil }},
 }
 
-// tokenBridge is the native SuperchainTokenBridge. It has no storage.
-type tokenBridge struct{}
+// tokenBridgeContract is the native SuperchainTokenBridge. It has no storage. Its
+// RequiredGas is its own fixed gas (nested calls not included).
+var tokenBridgeContract = &predeployTable{name: "SuperchainTokenBridge", funcs: tokenBridgeMethods}
 
-var _ gethvm.NativeContract = tokenBridge{}
-
-func init() { register(params.SuperchainTokenBridgeAddress, tokenBridge{}, Active) }
-
-func (tokenBridge) Name() string { return "SuperchainTokenBridge" }
-
-// RequiredGas is the bridge's own fixed gas for the selected function (nested calls not
-// included; 0 for no function). The EVM does not use it.
-func (tokenBridge) RequiredGas(input []byte) uint64 { return tokenBridgeMethods[selectorOf(input)].gas }
-
-func (tokenBridge) Run([]byte) ([]byte, error) { return nil, errBridgeNeedsEVM }
-
-func (tokenBridge) RunNative(evm *gethvm.EVM, call *gethvm.NativeCall) ([]byte, uint64, error) {
-	return dispatchFixed(tokenBridgeMethods, evm, call)
-}
+func init() { register(params.SuperchainTokenBridgeAddress, tokenBridgeContract, Active) }
 
 // sendERC20(address token, address to, uint256 amount, uint256 chainId) returns (bytes32).
 func sendERC20(f *frame) ([]byte, error) {

@@ -122,9 +122,9 @@ func TestTokenBridgeSelectorsAndGas(t *testing.T) {
 	mustEqual(t, "RelayERC20 topic", bridgeABI.Events["RelayERC20"].ID, TopicRelayERC20)
 	mustEqual(t, "SendERC20Gas", SendERC20Gas, uint64(100+2600+100+100+2600+2387))
 	mustEqual(t, "RelayERC20Gas", RelayERC20Gas, uint64(100+100+2600+100+2387))
-	mustEqual(t, "RequiredGas", tokenBridge{}.RequiredGas(SelectorSendERC20[:]), SendERC20Gas)
-	mustEqual(t, "RequiredGas unknown", tokenBridge{}.RequiredGas(nil), uint64(0))
-	if _, err := (tokenBridge{}).Run(nil); err == nil {
+	mustEqual(t, "RequiredGas", tokenBridgeContract.RequiredGas(SelectorSendERC20[:]), SendERC20Gas)
+	mustEqual(t, "RequiredGas unknown", tokenBridgeContract.RequiredGas(nil), uint64(0))
+	if _, err := tokenBridgeContract.Run(nil); err == nil {
 		t.Fatal("Run without the EVM succeeded")
 	}
 	e := newEnv(t, defaultOpts())
@@ -361,7 +361,7 @@ func TestSendERC20Reverts(t *testing.T) {
 				t.Fatalf("%x %v, want a revert with %x", ret, err, c.ret)
 			}
 			if c.charge {
-				mustEqual(t, "gas left", left, gasGiven-tokenBridge{}.RequiredGas(c.in))
+				mustEqual(t, "gas left", left, gasGiven-tokenBridgeContract.RequiredGas(c.in))
 			} else if left == 0 || left >= gasGiven-SendERC20Gas {
 				t.Fatalf("gas left %d: want the unused gas of the nested calls back", left)
 			}
