@@ -87,15 +87,20 @@ func newEnv(t testing.TB, o envOpts) *env {
 
 // call runs one call of the given kind from sender to CrossL2Inbox.
 func (e *env) call(kind gethvm.OpCode, in []byte, gas uint64, value *uint256.Int) ([]byte, uint64, error) {
+	return e.callKind(kind, sender, inbox, in, gas, value)
+}
+
+// callKind makes one call of kind from caller to addr (value is ignored for STATICCALL).
+func (e *env) callKind(kind gethvm.OpCode, caller, addr common.Address, in []byte, gas uint64, value *uint256.Int) ([]byte, uint64, error) {
 	switch kind {
 	case gethvm.CALL:
-		return e.evm.Call(sender, inbox, in, gas, value)
+		return e.evm.Call(caller, addr, in, gas, value)
 	case gethvm.CALLCODE:
-		return e.evm.CallCode(sender, inbox, in, gas, value)
+		return e.evm.CallCode(caller, addr, in, gas, value)
 	case gethvm.DELEGATECALL:
-		return e.evm.DelegateCall(common.Address{}, sender, inbox, in, gas, value)
+		return e.evm.DelegateCall(common.Address{}, caller, addr, in, gas, value)
 	case gethvm.STATICCALL:
-		return e.evm.StaticCall(sender, inbox, in, gas)
+		return e.evm.StaticCall(caller, addr, in, gas)
 	}
 	panic("bad kind")
 }

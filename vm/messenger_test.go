@@ -169,18 +169,7 @@ func installMsgrContracts(e *env) {
 
 // callFrom makes one call of kind from caller to addr with msgrGas gas.
 func (e *env) callFrom(kind gethvm.OpCode, caller, addr common.Address, in []byte, value uint64) ([]byte, uint64, error) {
-	v := uint256.NewInt(value)
-	switch kind {
-	case gethvm.CALL:
-		return e.evm.Call(caller, addr, in, msgrGas, v)
-	case gethvm.CALLCODE:
-		return e.evm.CallCode(caller, addr, in, msgrGas, v)
-	case gethvm.DELEGATECALL:
-		return e.evm.DelegateCall(common.Address{}, caller, addr, in, msgrGas, v)
-	case gethvm.STATICCALL:
-		return e.evm.StaticCall(caller, addr, in, msgrGas)
-	}
-	panic("bad kind")
+	return e.callKind(kind, caller, addr, in, msgrGas, uint256.NewInt(value))
 }
 
 func (e *env) slotOf(addr common.Address, slot byte) common.Hash {

@@ -298,18 +298,7 @@ func TestTokenMetadata(t *testing.T) {
 
 // callKind calls addr from sender with the given call kind, no value, gasGiven gas.
 func (e *env) tokCallKind(kind gethvm.OpCode, addr common.Address, in []byte) ([]byte, uint64, error) {
-	zero := new(uint256.Int)
-	switch kind {
-	case gethvm.CALL:
-		return e.evm.Call(sender, addr, in, gasGiven, zero)
-	case gethvm.CALLCODE:
-		return e.evm.CallCode(sender, addr, in, gasGiven, zero)
-	case gethvm.DELEGATECALL:
-		return e.evm.DelegateCall(common.Address{}, sender, addr, in, gasGiven, zero)
-	case gethvm.STATICCALL:
-		return e.evm.StaticCall(sender, addr, in, gasGiven)
-	}
-	panic("bad kind")
+	return e.callKind(kind, sender, addr, in, gasGiven, new(uint256.Int))
 }
 
 // A full life cycle, with exact return data, logs and balances at each step.
@@ -507,19 +496,9 @@ func TestTokenReverts(t *testing.T) {
 	}
 }
 
-// kindFrom calls the token from caller with the given call kind and value.
+// tokKindFrom calls the token from caller with the given call kind and value.
 func (e *env) tokKindFrom(kind gethvm.OpCode, caller common.Address, in []byte, value *uint256.Int) ([]byte, uint64, error) {
-	switch kind {
-	case gethvm.CALL:
-		return e.evm.Call(caller, mockToken, in, gasGiven, value)
-	case gethvm.CALLCODE:
-		return e.evm.CallCode(caller, mockToken, in, gasGiven, value)
-	case gethvm.DELEGATECALL:
-		return e.evm.DelegateCall(common.Address{}, caller, mockToken, in, gasGiven, value)
-	case gethvm.STATICCALL:
-		return e.evm.StaticCall(caller, mockToken, in, gasGiven)
-	}
-	panic("bad kind")
+	return e.callKind(kind, caller, mockToken, in, gasGiven, value)
 }
 
 // Trailing calldata is ignored, as Solidity's decoder does (viem's dataSuffix relies on it).

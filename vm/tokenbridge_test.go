@@ -378,19 +378,9 @@ func TestSendERC20Reverts(t *testing.T) {
 	}
 }
 
-// bridgeFrom calls the bridge from caller with the given call kind and value.
+// tokBridgeFrom calls the bridge from caller with the given call kind and value.
 func (e *env) tokBridgeFrom(kind gethvm.OpCode, caller common.Address, in []byte, value *uint256.Int) ([]byte, uint64, error) {
-	switch kind {
-	case gethvm.CALL:
-		return e.evm.Call(caller, tokenBridgeAddr, in, gasGiven, value)
-	case gethvm.CALLCODE:
-		return e.evm.CallCode(caller, tokenBridgeAddr, in, gasGiven, value)
-	case gethvm.DELEGATECALL:
-		return e.evm.DelegateCall(common.Address{}, caller, tokenBridgeAddr, in, gasGiven, value)
-	case gethvm.STATICCALL:
-		return e.evm.StaticCall(caller, tokenBridgeAddr, in, gasGiven)
-	}
-	panic("bad kind")
+	return e.callKind(kind, caller, tokenBridgeAddr, in, gasGiven, value)
 }
 
 // Nested calls get all the gas left: with too little for the messenger, sendERC20 reverts
