@@ -159,19 +159,8 @@ func TestConsoleAttachStdin(t *testing.T) {
 		`"al:" + (interop.accessList(p.identifier, p.msgHash).checksum === p.checksum) + ":" + (interop.accessList({origin: interop.MESSENGER, blockNumber: m.blockNumber, logIndex: m.logIndex, timestamp: parseInt(p.identifier.timestamp), chainId: 901}, p.msgHash).checksum === p.checksum) + ":" + (p.identifier.origin === interop.MESSENGER)`,
 		"exit",
 	}, "\n") + "\n")
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("piped session: %v\n%s", err, buf)
-		}
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("piped session did not end at exit:\n%s", buf)
+	if err := waitExit(t, cmd, buf, "piped session"); err != nil {
+		t.Fatalf("piped session: %v\n%s", err, buf)
 	}
 	for _, want := range []string{
 		"Welcome to the Geth JavaScript console",
@@ -221,19 +210,8 @@ func TestDevnetConsole(t *testing.T) {
 		"interop.mintTestToken(eth.accounts[0], eth.accounts[0], 1)",
 		"exit",
 	}, "\n") + "\n")
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("devnet --console: %v\n%s", err, buf)
-		}
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("devnet --console did not stop after exit:\n%s", buf)
+	if err := waitExit(t, cmd, buf, "devnet --console"); err != nil {
+		t.Fatalf("devnet --console: %v\n%s", err, buf)
 	}
 	out := buf.String()
 	summary, welcome := strings.Index(out, "CHAIN ID"), strings.Index(out, "Welcome to the Geth JavaScript console")

@@ -41,6 +41,14 @@ func xgethProcess(args ...string) (*exec.Cmd, *bytes.Buffer) {
 func runXgeth(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	cmd, out := xgethProcess(args...)
+	err := waitExit(t, cmd, out, fmt.Sprintf("xgeth %v", args))
+	return out.String(), err
+}
+
+// waitExit starts cmd and waits up to two minutes for it to exit, returning its exit error;
+// one that does not exit is killed and fails the test with its output.
+func waitExit(t testing.TB, cmd *exec.Cmd, out fmt.Stringer, what string) error {
+	t.Helper()
 	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -48,11 +56,11 @@ func runXgeth(t testing.TB, args ...string) (string, error) {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		return out.String(), err
+		return err
 	case <-time.After(2 * time.Minute):
 		cmd.Process.Kill()
-		t.Fatalf("xgeth %v did not exit; output:\n%s", args, out)
-		return "", nil
+		t.Fatalf("%s did not exit; output:\n%s", what, out)
+		return nil
 	}
 }
 
