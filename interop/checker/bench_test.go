@@ -10,7 +10,9 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/metrics"
+	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/safety"
 )
 
@@ -42,8 +44,10 @@ func benchList(n int) []common.Hash {
 	return accesslist.Encode(accesses)
 }
 
-func benchCheck(b *testing.B, messages int) {
-	w := newWorld(b, Config{})
+func benchCheck(b *testing.B, messages int) { benchCheckCfg(b, messages, Config{}) }
+
+func benchCheckCfg(b *testing.B, messages int, cfg Config) {
+	w := newWorld(b, cfg)
 	entries := benchList(messages)
 	ctx, d := context.Background(), desc(nextTS)
 	if err := w.checker.CheckAccessList(ctx, entries, safety.CrossUnsafe, d); err != nil {
@@ -64,6 +68,16 @@ func benchCheck(b *testing.B, messages int) {
 func BenchmarkCheckAccessList1(b *testing.B)    { benchCheck(b, 1) }
 func BenchmarkCheckAccessList10(b *testing.B)   { benchCheck(b, 10) }
 func BenchmarkCheckAccessList1000(b *testing.B) { benchCheck(b, 1000) }
+
+// BenchmarkCheckAccessListCluster10 is BenchmarkCheckAccessList10 with per-chain dependency
+// sets (a full mesh of the world's chains): the cost of the executing chain's own set.
+func BenchmarkCheckAccessListCluster10(b *testing.B) {
+	g, err := cluster.FullMesh([]uint256.Int{chainA, chainB, chainC, chainE, chainBig})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchCheckCfg(b, 10, Config{Cluster: g})
+}
 
 // BenchmarkCheckAccessListLatency1 times every call of the one-message check and reports
 // the median and 99th percentile, which a mean hides (GC pauses, pool refills).

@@ -25,6 +25,7 @@ import (
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/rpcerr"
@@ -57,12 +58,17 @@ type Config struct {
 	Safety SafetyView
 	// Logger for failsafe transitions; nil means log.Root().
 	Logger log.Logger
+	// Cluster, when set, gives each executing chain its own dependency set: a message from
+	// a chain outside it is refused as from an unknown chain, even when the set above
+	// (every chain this node indexes) has it. nil: every chain accepts every chain of the set.
+	Cluster *cluster.Graph
 }
 
 // Checker checks executing messages against the dependency set, the timing rules and the
 // log index. It is safe for concurrent use; checks do not block each other.
 type Checker struct {
 	chains     *depset.Set
+	cluster    *cluster.Graph
 	indexes    Indexes
 	maxEntries int
 	log        log.Logger
@@ -86,6 +92,7 @@ func New(chains *depset.Set, indexes Indexes, cfg Config) *Checker {
 	}
 	c := &Checker{
 		chains:     chains,
+		cluster:    cfg.Cluster,
 		indexes:    indexes,
 		maxEntries: cfg.MaxEntries,
 		log:        cfg.Logger,
@@ -217,6 +224,9 @@ func (c *Checker) checkList(ctx context.Context, entries []common.Hash, minSafet
 	for i := range accesses {
 		a := &accesses[i]
 		act, r, err := c.activation(&a.ChainID, ErrUnknownInitiatingChain)
+		if err == nil {
+			r, err = c.accepts(&desc.ChainID, &a.ChainID)
+		}
 		if err != nil {
 			return r, at(i, a, err)
 		}
@@ -370,6 +380,15 @@ func timingReason(err error) reason {
 	default:
 		return reasonTimeout
 	}
+}
+
+// accepts refuses a message from chain init executed on chain exec when the cluster gives
+// exec a set without init. The refusal is definitive: it follows from the configuration.
+func (c *Checker) accepts(exec, init *uint256.Int) (reason, *rpcerr.Error) {
+	if c.cluster == nil || c.cluster.Accepts(exec, init) {
+		return reasonOK, nil
+	}
+	return reasonUnknownChain, ErrUnknownInitiatingChain.Withf("chain %s is not in the dependency set of chain %s", init.Dec(), exec.Dec())
 }
 
 // activation is the interop activation of chain; unknown is the error for a chain outside

@@ -97,6 +97,9 @@ func (c *Checker) verifyBlock(chain *uint256.Int, block *logindex.Block) Verdict
 	for i := range block.ExecMsgs {
 		id := &block.ExecMsgs[i].Msg.Identifier
 		act, r, err := c.activation(&id.ChainID, ErrUnknownInitiatingChain)
+		if err == nil {
+			r, err = c.accepts(chain, &id.ChainID)
+		}
 		if err != nil {
 			if r == reasonNotConfigured {
 				undecide(i, id, err)

@@ -2,8 +2,9 @@
 // accepts initiating messages from, itself included), which need not be symmetric or fully
 // connected, and the transitive dependency sets that cross-chain safety has to resolve.
 //
-// It is the first step of per-chain dependency sets (issue 10): nothing consumes it yet. The
-// checker will apply an executing chain's own set, the safety engine its transitive set.
+// It is the first step of per-chain dependency sets (issue 10). The checker applies an
+// executing chain's own set when given one (checker.Config.Cluster); the node and the devnet
+// do not build one yet, and the safety engine does not yet resolve transitive sets.
 package cluster
 
 import (
