@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
 	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/safety"
 	xparams "github.com/xgeth/xgeth/params"
@@ -36,6 +37,10 @@ var (
 		Name:  "devnet.blocktime",
 		Usage: "Block time of every chain (whole seconds)",
 		Value: 2 * time.Second,
+	}
+	devnetDepsFlag = &cli.StringFlag{
+		Name:  "devnet.deps",
+		Usage: "Each chain's own dependency set, as <chain>:<dep>+<dep>,... (e.g. 901:902,902:901+903,903:902); its chains are the devnet's. Default: every chain accepts every chain",
 	}
 	devnetChainIDsFlag = &cli.StringFlag{
 		Name:  "devnet.chainids",
@@ -114,7 +119,7 @@ var devnetCommand = &cli.Command{
 genesis, native interop predeploys, each other in their dependency sets, and accounts 0-9 of
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	// geth's logging flags are accepted after `devnet` too, as geth users type them.
-	Flags: slices.Concat([]cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
+	Flags: slices.Concat([]cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetDepsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
 		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, devnetAutoRelayFlag, devnetAdminPortFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag, devnetConsoleFlag},
 		utils.LoggingFlags),
 	Action: func(ctx *cli.Context) error {
@@ -139,6 +144,22 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 					return fmt.Errorf("--%s: bad chain ID %q", devnetChainIDsFlag.Name, f)
 				}
 				cfg.ChainIDs = append(cfg.ChainIDs, id)
+			}
+		}
+		if spec := ctx.String(devnetDepsFlag.Name); spec != "" {
+			g, err := cluster.ParseSpec(spec)
+			if err != nil {
+				return fmt.Errorf("--%s: %w", devnetDepsFlag.Name, err)
+			}
+			cfg.Cluster = g
+			if !ctx.IsSet(devnetChainsFlag.Name) && !ctx.IsSet(devnetChainIDsFlag.Name) {
+				cfg.ChainIDs = cfg.ChainIDs[:0]
+				for _, id := range g.Chains() {
+					if !id.IsUint64() {
+						return fmt.Errorf("--%s: chain %s: the devnet runs chain IDs below 2^64 only", devnetDepsFlag.Name, id.Dec())
+					}
+					cfg.ChainIDs = append(cfg.ChainIDs, id.Uint64())
+				}
 			}
 		}
 		if err := interopConfig(ctx, &cfg); err != nil {
@@ -169,6 +190,9 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 				flag = interopDepSetFlag.Name
 			}
 			return fmt.Errorf("--%s: %w", flag, err)
+		}
+		if errors.Is(err, devnet.ErrCluster) {
+			return fmt.Errorf("--%s: %w", devnetDepsFlag.Name, err)
 		}
 		if errors.Is(err, devnet.ErrAdminPort) {
 			return fmt.Errorf("--%s (a negative value turns the admin API off): %w", devnetAdminPortFlag.Name, err)

@@ -33,6 +33,12 @@ func TestDevnetFlagErrors(t *testing.T) {
 		says string
 	}{
 		{[]string{"--devnet.chains", "0"}, "--devnet.chains"},
+		{[]string{"--devnet.deps", "901:902"}, "--devnet.deps: cluster: chain 901 depends on chain 902, which is not in the cluster"},
+		{[]string{"--devnet.deps", "901,901"}, "--devnet.deps: cluster: chain 901 has two entries"},
+		{[]string{"--devnet.deps", "901:x"}, "--devnet.deps: cluster: entry \"901:x\": dependency: chain ID x is not a decimal number"},
+		{[]string{"--devnet.deps", "901:902,902:903,903", "--devnet.chains", "2"}, "--devnet.deps: devnet: cluster: chain 903 is not run by this devnet"},
+		{[]string{"--devnet.deps", "901", "--devnet.chainids", "901,902"}, "--devnet.deps: devnet: cluster: chain 902 has no dependency set"},
+		{[]string{"--devnet.deps", "18446744073709551616"}, "--devnet.deps: chain 18446744073709551616: the devnet runs chain IDs below 2^64 only"},
 		{[]string{"--devnet.chains", "65"}, "--devnet.chains"},
 		{[]string{"--devnet.chainids", "901,x"}, "--devnet.chainids"},
 		{[]string{"--devnet.chainids", "0"}, "--devnet.chainids"},

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/safety"
 	"github.com/xgeth/xgeth/interop/service"
@@ -64,6 +66,9 @@ type Config struct {
 	// ReplaceDelay keeps a denied block canonical this long before the sequencer replaces it
 	// (0: at once), so that it can be watched.
 	ReplaceDelay time.Duration
+	// Cluster gives each chain its own dependency set (nil: every chain accepts every
+	// chain of the dependency set). Its chains must be exactly the devnet's.
+	Cluster *cluster.Graph
 	// RemoteStartBlock / RemoteStartTime: where followers of remote chains start on an
 	// empty index (default: their genesis).
 	RemoteStartBlock, RemoteStartTime uint64
@@ -102,8 +107,9 @@ type Devnet struct {
 	Interop   *service.Service
 	JWTSecret string // file holding the JWT secret of every chain's authenticated port
 
-	tempJWT   bool       // JWTSecret is a temporary file of an in-memory devnet
-	messaging *messaging // message tracker, auto-relay, admin server (messages.go)
+	tempJWT   bool           // JWTSecret is a temporary file of an in-memory devnet
+	cluster   *cluster.Graph // per-chain dependency sets, or nil (full mesh)
+	messaging *messaging     // message tracker, auto-relay, admin server (messages.go)
 	db        ethdb.KeyValueStore
 }
 
@@ -121,6 +127,9 @@ func Start(cfg Config) (*Devnet, error) {
 			return nil, fmt.Errorf("devnet: duplicate chain ID %d", id)
 		}
 		seen[id] = true
+	}
+	if err := checkCluster(cfg); err != nil {
+		return nil, err
 	}
 	if cfg.BlockTime < time.Second || cfg.BlockTime%time.Second != 0 {
 		return nil, fmt.Errorf("devnet: block time must be a whole number of seconds, got %v", cfg.BlockTime)
@@ -145,7 +154,7 @@ func Start(cfg Config) (*Devnet, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Devnet{Accounts: accounts, messaging: newMessaging(cfg)}
+	d := &Devnet{Accounts: accounts, messaging: newMessaging(cfg), cluster: cfg.Cluster}
 	devAPIs := []rpc.API{{Namespace: "interop", Service: &devAPI{d}}}
 	if d.JWTSecret, d.tempJWT, err = jwtSecretFile(cfg.DataDir, cfg.BasePort); err != nil {
 		return nil, err
@@ -183,6 +192,27 @@ func Start(cfg Config) (*Devnet, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// ErrCluster: Config.Cluster does not describe the devnet's chains.
+var ErrCluster = errors.New("cluster")
+
+// checkCluster refuses a cluster whose chains are not exactly the devnet's own.
+func checkCluster(cfg Config) error {
+	if cfg.Cluster == nil {
+		return nil
+	}
+	for _, id := range cfg.ChainIDs {
+		if !cfg.Cluster.Has(uint256.NewInt(id)) {
+			return fmt.Errorf("devnet: %w: chain %d has no dependency set", ErrCluster, id)
+		}
+	}
+	for _, id := range cfg.Cluster.Chains() {
+		if !id.IsUint64() || !slices.Contains(cfg.ChainIDs, id.Uint64()) {
+			return fmt.Errorf("devnet: %w: chain %s is not run by this devnet", ErrCluster, id.Dec())
+		}
+	}
+	return nil
 }
 
 // CheckMinSafety refuses what cannot be a minimum safety level (invalid): the safety
@@ -284,7 +314,7 @@ func startInterop(cfg Config, set *depset.Set) (*service.Service, ethdb.KeyValue
 		}
 	}
 	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe, StartBlock: cfg.RemoteStartBlock, StartTime: cfg.RemoteStartTime,
-		Checker: checker.Config{MaxEntries: cfg.MaxEntries}})
+		Checker: checker.Config{MaxEntries: cfg.MaxEntries, Cluster: cfg.Cluster}})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -394,6 +424,16 @@ func (d *Devnet) PrintSummary(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "JWT secret: %s\n", d.JWTSecret)
+	if g := d.cluster; g != nil {
+		fmt.Fprintln(w, "\nDependency sets (each chain also accepts its own messages)")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "CHAIN ID\tACCEPTS MESSAGES FROM\tTRANSITIVE SET")
+		for _, c := range d.Chains {
+			id := uint256.NewInt(c.ID)
+			fmt.Fprintf(tw, "%d\t%s\t%s\n", c.ID, idList(g.Direct(id)), idList(g.Transitive(id)))
+		}
+		tw.Flush()
+	}
 	if ms := d.messaging; ms != nil { // messages.go, relay.go, admin.go
 		relay := "on"
 		if ms.relayer == nil {
@@ -411,4 +451,16 @@ func (d *Devnet) PrintSummary(w io.Writer) {
 		fmt.Fprintf(tw, "(%d)\t%s\t%s\n", i, a.Address.Hex(), a.KeyHex())
 	}
 	tw.Flush()
+}
+
+// idList is ids as "902, 903", or "(none)".
+func idList(ids []uint256.Int) string {
+	if len(ids) == 0 {
+		return "(none)"
+	}
+	parts := make([]string, len(ids))
+	for i := range ids {
+		parts[i] = ids[i].Dec()
+	}
+	return strings.Join(parts, ", ")
 }

@@ -568,7 +568,7 @@ func (ms *messaging) start(d *Devnet, cfg Config) error {
 		}(c.ID)
 	}
 	if cfg.AutoRelay {
-		ms.relayer = newAutoRelayer(ms.log, ms.tracker, d.Chains, ms.blockTime)
+		ms.relayer = newAutoRelayer(ms.log, ms.tracker, d.Chains, ms.blockTime, cfg.Cluster)
 		ms.relayer.start()
 	}
 	if cfg.AdminPort >= 0 {

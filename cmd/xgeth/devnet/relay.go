@@ -17,8 +17,10 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/rpc"
+	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
 	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/rpcerr"
 	xparams "github.com/xgeth/xgeth/params"
 )
@@ -85,14 +87,15 @@ type autoRelayer struct {
 	key       *ecdsa.PrivateKey
 	addr      common.Address
 	blockTime time.Duration
+	cluster   *cluster.Graph // per-chain dependency sets, or nil (full mesh)
 	targets   map[uint64]*relayTarget
 	jobs      map[common.Hash]*relayJob
 	stop      chan struct{}
 	done      chan struct{}
 }
 
-func newAutoRelayer(logger log.Logger, tracker *MessageTracker, chains []*Chain, blockTime time.Duration) *autoRelayer {
-	r := &autoRelayer{log: logger, tracker: tracker, key: Relayer.Key, addr: Relayer.Address, blockTime: blockTime,
+func newAutoRelayer(logger log.Logger, tracker *MessageTracker, chains []*Chain, blockTime time.Duration, g *cluster.Graph) *autoRelayer {
+	r := &autoRelayer{log: logger, tracker: tracker, key: Relayer.Key, addr: Relayer.Address, blockTime: blockTime, cluster: g,
 		targets: map[uint64]*relayTarget{}, jobs: map[common.Hash]*relayJob{}, stop: make(chan struct{}), done: make(chan struct{})}
 	for _, c := range chains {
 		r.targets[c.ID] = &relayTarget{id: c.ID, chain: c, client: ethclient.NewClient(c.Node.Attach()), inflight: map[uint64]common.Hash{}}
@@ -166,6 +169,17 @@ func (r *autoRelayer) step(h common.Hash, j *relayJob) bool {
 	}
 	if tg == nil {
 		r.log.Warn("Message to a chain this devnet does not run is not relayed", "source", m.Sent.Chain, "srcTx", m.Sent.Hash, "destination", dest.Dec(), "msgHash", h)
+		return true
+	}
+	if g := r.cluster; g != nil && !g.Accepts(dest, uint256.NewInt(m.Sent.Chain)) {
+		// A direct relay could never be valid: say how the app can get there instead.
+		via := "no chain accepts the source and is accepted by the destination"
+		if hops := g.Hops(uint256.NewInt(m.Sent.Chain), dest); len(hops) > 0 {
+			via = fmt.Sprintf("relay through chain %s: send from %d to %s, then from %s to %s", hops[0].Dec(), m.Sent.Chain, hops[0].Dec(), hops[0].Dec(), dest.Dec())
+		}
+		r.log.Warn("Message not relayed: its source is outside the destination's dependency set", "source", m.Sent.Chain, "srcTx", m.Sent.Hash,
+			"destination", dest.Dec(), "msgHash", h, "hint", via)
+		r.tracker.setError(h, fmt.Sprintf("chain %d is not in chain %s's dependency set; %s", m.Sent.Chain, dest.Dec(), via))
 		return true
 	}
 	if j.tx != nil {
