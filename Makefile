@@ -18,10 +18,11 @@ build: opgeth
 devnet: build
 	./build/bin/xgeth devnet
 
-# test runs the unit tests, the conformance vectors, the op-geth-backed vm and chain tests,
-# op-geth's own tests of the packages our patches touch and the race detector's run.
-# The end-to-end tests of running devnets and xgeth processes are `make e2e-devnet`.
-test: opgeth lint test-patches test-race test-main
+# test runs the unit tests, the conformance vectors, the op-geth-backed vm and chain tests and
+# op-geth's own tests of the packages our patches touch. The race detector's run
+# (`make test-race`, which builds op-geth a second time) and the end-to-end tests of running
+# devnets and xgeth processes (`make e2e-devnet`) are separate targets that CI runs next.
+test: opgeth lint test-patches test-main
 
 # E2E_PKGS wait for blocks of real chains and real processes; they run in e2e-devnet.
 E2E_PKGS := ./cmd/xgeth/ ./cmd/xgeth/devnet/
