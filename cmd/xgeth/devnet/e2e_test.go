@@ -314,10 +314,15 @@ func waitBlocks(ctx context.Context, t *testing.T, c *ethclient.Client, n uint64
 // sendTx signs and sends a dynamic-fee transaction, then waits for its receipt.
 func sendTx(ctx context.Context, t *testing.T, c *ethclient.Client, from devnet.Account, to *common.Address, data []byte, al types.AccessList, gas uint64) *types.Receipt {
 	t.Helper()
-	tx := signTx(ctx, t, c, from, to, data, al, gas)
+	return sendSigned(ctx, t, c, signTx(ctx, t, c, from, to, data, al, gas))
+}
+
+// sendSigned sends a signed transaction and waits for its receipt.
+func sendSigned(ctx context.Context, t *testing.T, c *ethclient.Client, tx *types.Transaction) *types.Receipt {
+	t.Helper()
 	nonce, chainID := tx.Nonce(), tx.ChainId()
 	if err := c.SendTransaction(ctx, tx); err != nil {
-		t.Fatalf("sending tx %d: %v", nonce, err)
+		t.Fatalf("sending tx %d to %v: %v", nonce, tx.To(), err)
 	}
 	for {
 		r, err := c.TransactionReceipt(ctx, tx.Hash())

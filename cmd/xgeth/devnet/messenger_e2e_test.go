@@ -6,7 +6,6 @@ import (
 	"errors"
 	"math/big"
 	"testing"
-	"time"
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -71,20 +70,7 @@ func msgrSend(ctx context.Context, t *testing.T, c *ethclient.Client, from devne
 		ChainID: chainID, Nonce: nonce, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(10_000_000_000),
 		Gas: gas, To: &to, Value: value, Data: data, AccessList: al,
 	})
-	if err := c.SendTransaction(ctx, tx); err != nil {
-		t.Fatalf("sending to %s: %v", to, err)
-	}
-	for {
-		r, err := c.TransactionReceipt(ctx, tx.Hash())
-		if err == nil {
-			return r
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("no receipt for %s on chain %v", tx.Hash(), chainID)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return sendSigned(ctx, t, c, tx)
 }
 
 // revertData is the revert data of a failed eth_call or eth_estimateGas.
