@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/rpcerr"
 	"github.com/xgeth/xgeth/interop/rules"
 	"github.com/xgeth/xgeth/params"
@@ -72,6 +73,11 @@ type Set struct {
 	index  map[uint256.Int]int // ID → position in chains
 	expiry uint64              // the effective window, never 0
 	window uint64              // as configured: 0 means the protocol default
+
+	// sets are the members' own dependency sets in the per-chain form (nil: the full
+	// mesh, the OP Stack form); graph is the cluster they make, always set.
+	sets  map[uint256.Int][]uint256.Int
+	graph *cluster.Graph
 }
 
 // New builds a set from Go values (the command layer fills them from flags). Every chain
@@ -83,16 +89,35 @@ func New(chains []Chain, expiryWindow uint64) (*Set, error) {
 			return nil, fmt.Errorf("%w: chain %s: block time must be > 0", ErrInvalid, chains[i].ID.Dec())
 		}
 	}
-	s, err := build(chains, expiryWindow)
+	s, err := build(chains, expiryWindow, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	return s, nil
 }
 
-// build validates and indexes chains; the timing may be absent (parsed files). Its errors
-// do not wrap ErrInvalid yet.
-func build(chains []Chain, expiryWindow uint64) (*Set, error) {
+// NewCluster is New with each chain's own dependency set (the per-chain form): sets has an
+// entry for every chain, listing the chains it accepts initiating messages from, itself
+// included. Every chain a set names must be a member.
+func NewCluster(chains []Chain, sets map[uint256.Int][]uint256.Int, expiryWindow uint64) (*Set, error) {
+	for i := range chains {
+		if !chains[i].HasTiming() {
+			return nil, fmt.Errorf("%w: chain %s: block time must be > 0", ErrInvalid, chains[i].ID.Dec())
+		}
+	}
+	if sets == nil {
+		sets = map[uint256.Int][]uint256.Int{}
+	}
+	s, err := build(chains, expiryWindow, sets)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return s, nil
+}
+
+// build validates and indexes chains; the timing may be absent (parsed files). sets nil
+// is the full mesh. Its errors do not wrap ErrInvalid yet.
+func build(chains []Chain, expiryWindow uint64, sets map[uint256.Int][]uint256.Int) (*Set, error) {
 	if len(chains) == 0 {
 		return nil, errors.New("no chains (a dependency set always includes the chain itself)")
 	}
@@ -119,7 +144,50 @@ func build(chains []Chain, expiryWindow uint64) (*Set, error) {
 		}
 		s.index[c.ID] = i
 	}
+	if err := s.setCluster(sets); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// setCluster checks the per-chain sets against the members and builds the cluster.
+func (s *Set) setCluster(sets map[uint256.Int][]uint256.Int) error {
+	ids := s.ChainIDs()
+	if sets == nil {
+		g, err := cluster.FullMesh(ids)
+		if err != nil {
+			return err
+		}
+		s.graph = g
+		return nil
+	}
+	s.sets = make(map[uint256.Int][]uint256.Int, len(sets))
+	for id, set := range sets {
+		if !s.Has(&id) {
+			return fmt.Errorf("chain %s has a dependency set but is not a member", id.Dec())
+		}
+		s.sets[id] = slices.Clone(set)
+	}
+	for i := range ids {
+		id := &ids[i]
+		set, ok := sets[*id]
+		if !ok {
+			return fmt.Errorf("chain %s: no %s; when one chain gives its own set, every chain must (itself included)", id.Dec(), fieldDependencySet)
+		}
+		for j := range set {
+			if !set[j].IsZero() && !s.Has(&set[j]) {
+				return fmt.Errorf("chain %s: %s names chain %s, which is not listed under %s (add it, with the rpc endpoint to follow it by)",
+					id.Dec(), fieldDependencySet, set[j].Dec(), fieldDependencies)
+			}
+		}
+	}
+	g, err := cluster.New(s.sets)
+	if err != nil {
+		// The message names the chain; the caller adds ErrInvalid.
+		return errors.New(strings.TrimPrefix(err.Error(), cluster.ErrConfig.Error()+": "))
+	}
+	s.graph = g
+	return nil
 }
 
 // checkEndpoint accepts "", an http(s)/ws(s) URL with a host, or an absolute IPC path.
@@ -215,7 +283,7 @@ func (s *Set) With(c Chain) (*Set, error) {
 	if !c.HasTiming() {
 		return nil, fmt.Errorf("%w: chain %s: block time must be > 0", ErrInvalid, c.ID.Dec())
 	}
-	n, err := build(chains, s.window)
+	n, err := build(chains, s.window, s.sets)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -223,9 +291,10 @@ func (s *Set) With(c Chain) (*Set, error) {
 }
 
 // Validate checks that the set can run a node that runs the chains local itself: each of
-// them is a member, every member has its timing configured, and every member not run
-// locally has an RPC endpoint to be followed through. Errors wrap ErrUnknownChain,
-// ErrNoTiming or ErrInvalid.
+// them is a member, every member has its timing configured, and every chain in the
+// dependency set of a local chain that is not run locally has an RPC endpoint to be followed
+// through. A chain reached only transitively may lack one: the node then cannot see it, and
+// Reach lists it as unseen. Errors wrap ErrUnknownChain, ErrNoTiming or ErrInvalid.
 func (s *Set) Validate(local ...*uint256.Int) error {
 	if len(local) == 0 {
 		return fmt.Errorf("%w: no local chain given", ErrInvalid)
@@ -244,13 +313,54 @@ func (s *Set) Validate(local ...*uint256.Int) error {
 			return fmt.Errorf("%w: chain %s: give activationTime and blockTime in the dependency set file",
 				ErrNoTiming, c.ID.Dec())
 		}
-		if !isLocal[c.ID] && c.RPC == "" {
-			return fmt.Errorf("%w: chain %s is not run by this process and has no rpc endpoint",
-				ErrInvalid, c.ID.Dec())
+	}
+	for _, id := range local {
+		for _, d := range s.graph.Direct(id) {
+			if c, _ := s.Chain(&d); !isLocal[d] && c.RPC == "" {
+				if s.sets == nil {
+					return fmt.Errorf("%w: chain %s is not run by this process and has no rpc endpoint",
+						ErrInvalid, d.Dec())
+				}
+				return fmt.Errorf("%w: chain %s, in the dependency set of chain %s, is not run by this process and has no rpc endpoint",
+					ErrInvalid, d.Dec(), id.Dec())
+			}
 		}
 	}
 	return nil
 }
+
+// Reach is what a node running the chains local follows: follow is the local chains and
+// every chain of their transitive dependency sets that has an RPC endpoint; unseen are the
+// chains of those sets it has no way to reach. Members outside the transitive sets are in
+// neither. Both ascending.
+func (s *Set) Reach(local ...*uint256.Int) (follow, unseen []uint256.Int) {
+	want := map[uint256.Int]bool{}
+	isLocal := map[uint256.Int]bool{}
+	for _, id := range local {
+		want[*id], isLocal[*id] = true, true
+		for _, d := range s.graph.Transitive(id) {
+			want[d] = true
+		}
+	}
+	for i := range s.chains {
+		c := &s.chains[i]
+		switch {
+		case !want[c.ID]:
+		case isLocal[c.ID] || c.RPC != "":
+			follow = append(follow, c.ID)
+		default:
+			unseen = append(unseen, c.ID)
+		}
+	}
+	return follow, unseen
+}
+
+// Cluster is the members' dependency sets: each chain's own in the per-chain form, the full
+// mesh otherwise.
+func (s *Set) Cluster() *cluster.Graph { return s.graph }
+
+// PerChain reports whether the set gives each chain its own dependency set.
+func (s *Set) PerChain() bool { return s.sets != nil }
 
 // IDList is the members' chain IDs in decimal, comma-separated, for messages.
 func (s *Set) IDList() string {
@@ -264,7 +374,15 @@ func (s *Set) IDList() string {
 // Equal reports whether two sets have the same members with the same fields and the same
 // effective expiry window.
 func (s *Set) Equal(o *Set) bool {
-	return s.expiry == o.expiry && slices.Equal(s.chains, o.chains)
+	if s.expiry != o.expiry || !slices.Equal(s.chains, o.chains) || (s.sets == nil) != (o.sets == nil) {
+		return false
+	}
+	for _, id := range s.ChainIDs() {
+		if !slices.Equal(s.graph.Direct(&id), o.graph.Direct(&id)) {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseChainID parses a chain ID as given on a command line: decimal or 0x-prefixed

@@ -17,6 +17,10 @@ func FuzzParseDepSet(f *testing.F) {
 		`{"dependencies":{"0x1":{}}}`,
 		`{"dependencies":{}}`,
 		`[`,
+		seedPicture,
+		`{"dependencies":{"1":{"dependencySet":["1",2]},"2":{"dependencySet":[2]}}}`,
+		`{"dependencies":{"1":{"dependencySet":["1","1"]}}}`,
+		`{"dependencies":{"1":{"dependencySet":["2"]},"2":{"dependencySet":["2"]}}}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -25,7 +25,21 @@ import (
 //	}
 //
 // The OP Stack loader ignores the extra fields and xgeth ignores fields it does not know,
-// so one file serves both. Decisions:
+// so one file serves both.
+//
+// The per-chain form (xgeth's) gives each chain its own dependency set, the chains whose
+// logs it accepts as initiating messages, itself included, in a "dependencySet" list:
+//
+//	"dependencies": {
+//	  "901": {"dependencySet": ["901", "902"], ...},
+//	  "902": {"dependencySet": ["902", "901", "903"], ...},
+//	  "903": {"dependencySet": ["903", "902"], "rpc": "ws://..."}
+//	}
+//
+// Either every chain has a dependencySet or none has (the full mesh). Entries are decimal
+// chain IDs, as strings or JSON integers; each must be listed under "dependencies" (a chain
+// is followed through its entry there). A set must name its own chain and no chain twice.
+// Decisions:
 //   - Keys are decimal chain IDs (digits only; leading zeros are tolerated and the same ID
 //     spelled twice, "901" and "0901", is a duplicate). Hexadecimal keys are rejected:
 //     the OP Stack loader would reject the file.
@@ -40,11 +54,12 @@ import (
 //   - overrideMessageExpiryWindow absent or 0 selects params.MessageExpiryWindow.
 
 const (
-	fieldDependencies = "dependencies"
-	fieldExpiry       = "overrideMessageExpiryWindow"
-	fieldActivation   = "activationTime"
-	fieldBlockTime    = "blockTime"
-	fieldRPC          = "rpc"
+	fieldDependencies  = "dependencies"
+	fieldExpiry        = "overrideMessageExpiryWindow"
+	fieldActivation    = "activationTime"
+	fieldBlockTime     = "blockTime"
+	fieldRPC           = "rpc"
+	fieldDependencySet = "dependencySet"
 )
 
 // Load reads and parses the dependency-set file at path.
@@ -98,6 +113,7 @@ func parse(data []byte) (*Set, error) {
 	}
 	var (
 		chains   []Chain
+		sets     = map[uint256.Int][]uint256.Int{}
 		spelling = map[uint256.Int]string{}
 	)
 	err = walkObject(deps, fieldDependencies, false, func(key string, val json.RawMessage) error {
@@ -112,31 +128,37 @@ func parse(data []byte) (*Set, error) {
 			return fmt.Errorf("chain %s listed twice (as %q and %q)", id.Dec(), prev, key)
 		}
 		spelling[*id] = key
-		c, err := parseDependency(val)
+		c, set, err := parseDependency(val)
 		if err != nil {
 			return fmt.Errorf("chain %s: %v", id.Dec(), err)
 		}
 		c.ID = *id
 		chains = append(chains, c)
+		if set != nil {
+			sets[*id] = set
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return build(chains, expiry)
+	if len(sets) == 0 {
+		sets = nil // the full mesh
+	}
+	return build(chains, expiry, sets)
 }
 
-func parseDependency(val json.RawMessage) (Chain, error) {
-	var (
-		c                          Chain
-		sawActivation, sawBlockTim bool
-	)
+// parseDependency parses one chain's object; set is its dependencySet, nil when absent.
+func parseDependency(val json.RawMessage) (c Chain, set []uint256.Int, err error) {
+	var sawActivation, sawBlockTim bool
 	if isNull(val) {
-		return c, nil // the OP Stack loader accepts null for an empty dependency
+		return c, nil, nil // the OP Stack loader accepts null for an empty dependency
 	}
-	err := walkObject(val, "dependency", false, func(key string, v json.RawMessage) error {
+	err = walkObject(val, "dependency", false, func(key string, v json.RawMessage) error {
 		var err error
 		switch key {
+		case fieldDependencySet:
+			set, err = parseIDList(v)
 		case fieldActivation:
 			sawActivation = true
 			c.ActivationTime, err = parseUint(v)
@@ -153,7 +175,7 @@ func parseDependency(val json.RawMessage) (Chain, error) {
 				err = errors.New("empty (leave the field out instead)")
 			}
 		default:
-			return checkCase(key, fieldActivation, fieldBlockTime, fieldRPC)
+			return checkCase(key, fieldActivation, fieldBlockTime, fieldRPC, fieldDependencySet)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %v", key, err)
@@ -161,12 +183,39 @@ func parseDependency(val json.RawMessage) (Chain, error) {
 		return nil
 	})
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
 	if sawActivation != sawBlockTim {
-		return c, fmt.Errorf("give both %s and %s, or neither", fieldActivation, fieldBlockTime)
+		return c, nil, fmt.Errorf("give both %s and %s, or neither", fieldActivation, fieldBlockTime)
 	}
-	return c, nil
+	return c, set, nil
+}
+
+// parseIDList parses a JSON array of decimal chain IDs, each a string or an integer. It
+// returns a non-nil slice (an empty array is refused later: a set names its own chain).
+func parseIDList(v json.RawMessage) ([]uint256.Int, error) {
+	var raw []json.RawMessage
+	if isNull(v) || json.Unmarshal(v, &raw) != nil {
+		return nil, errors.New("want an array of chain IDs")
+	}
+	out := make([]uint256.Int, 0, len(raw))
+	for i, r := range raw {
+		s := string(bytes.TrimSpace(r))
+		if len(s) >= 2 && s[0] == '"' {
+			if err := json.Unmarshal(r, &s); err != nil {
+				return nil, fmt.Errorf("entry %d: %v", i, err)
+			}
+		}
+		id, err := parseDecimalID(s)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d: chain ID %s: %v", i, string(r), err)
+		}
+		if id.IsZero() {
+			return nil, fmt.Errorf("entry %d: zero is not a chain ID", i)
+		}
+		out = append(out, *id)
+	}
+	return out, nil
 }
 
 // walkObject calls fn for every member of the JSON object in data, in order, rejecting
@@ -313,6 +362,14 @@ func (s *Set) MarshalJSON() ([]byte, error) {
 				return nil, err
 			}
 			fmt.Fprintf(&b, `%s"%s":%s`, sep, fieldRPC, rpc)
+			sep = ","
+		}
+		if s.sets != nil {
+			fmt.Fprintf(&b, `%s"%s":["%s"`, sep, fieldDependencySet, c.ID.Dec())
+			for _, d := range s.graph.Direct(&c.ID) {
+				fmt.Fprintf(&b, `,"%s"`, d.Dec())
+			}
+			b.WriteByte(']')
 		}
 		b.WriteByte('}')
 	}
