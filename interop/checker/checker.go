@@ -275,7 +275,7 @@ func (c *Checker) lookupAll(ctx context.Context, accesses []accesslist.Access, m
 func (c *Checker) lookup(chain *uint256.Int, number uint64, logIndex uint32, timestamp uint64) (logindex.BlockRef, common.Hash, reason, *rpcerr.Error) {
 	idx, ok := c.indexes.Index(chain)
 	if !ok {
-		return logindex.BlockRef{}, common.Hash{}, reasonNotIndexed, ErrNotIndexed.With("no index opened")
+		return logindex.BlockRef{}, common.Hash{}, reasonNotIndexed, ErrNotIndexed.Withf("this node does not follow chain %s", chain.Dec())
 	}
 	ref, logHash, err := idx.LogHash(number, logIndex)
 	if err == nil {

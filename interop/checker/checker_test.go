@@ -570,5 +570,5 @@ func TestVerdictArrives(t *testing.T) {
 	}
 	// A chain the set has but the IndexSet lacks is not indexed.
 	err = ck.CheckAccessList(context.Background(), enc(accessAt(chainC, 20, 0)), safety.Unsafe, d)
-	checkOutcome(t, err, ErrNotIndexed, rpcerr.Uninitialized, true, "no index opened")
+	checkOutcome(t, err, ErrNotIndexed, rpcerr.Uninitialized, true, "this node does not follow chain 903")
 }

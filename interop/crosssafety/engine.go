@@ -103,6 +103,11 @@ type chainState struct {
 	denied    map[uint64][]Denial
 	maxDenied uint64
 	anyDenied bool
+
+	// Why cross-unsafe [0] and cross-safe [1] do not advance ("" when up to date):
+	// waitNext is written by decide, waiting is what it last found when the engine waited
+	// (guarded by mu; Waiting reads it).
+	waitNext, waiting [2]string
 }
 
 // Engine is the cross-chain safety engine of a node. It is safe for concurrent use: the
@@ -337,6 +342,19 @@ func (e *Engine) Heads(chain *uint256.Int) (Heads, error) {
 	return out, nil
 }
 
+// Waiting says why chain's cross-unsafe and cross-safe heads did not advance further when
+// the engine last waited: the block each waits on and what it waits for; "" for a level
+// that was as far as its local label allows.
+func (e *Engine) Waiting(chain *uint256.Int) (crossUnsafe, crossSafe string, err error) {
+	c, err := e.chain(chain)
+	if err != nil {
+		return "", "", err
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return c.waiting[0], c.waiting[1], nil
+}
+
 // IsDenied reports whether the block (number, hash) of chain is on the deny list.
 func (e *Engine) IsDenied(chain *uint256.Int, number uint64, hash common.Hash) (bool, error) {
 	c, err := e.chain(chain)
@@ -461,6 +479,11 @@ func (e *Engine) Resolve() (applied []Decision, wait Decision) {
 		e.takeInputs()
 		d := e.decide()
 		if d.Kind == Wait {
+			e.mu.Lock()
+			for _, c := range e.chains {
+				c.waiting = c.waitNext
+			}
+			e.mu.Unlock()
 			return applied, d
 		}
 		if err := e.apply(&d); err != nil {

@@ -22,12 +22,13 @@ func (e *Engine) decide() Decision {
 		return d
 	}
 	var waited string
-	for _, level := range [...]safety.Level{safety.CrossUnsafe, safety.Safe} {
-		for i := range e.chains {
+	for l, level := range [...]safety.Level{safety.CrossUnsafe, safety.Safe} {
+		for i, c := range e.chains {
 			d := e.evalChain(i, level)
 			if d.Kind != Wait {
 				return d
 			}
+			c.waitNext[l] = d.Reason // diagnostics only: published when the engine waits
 			if waited == "" && d.Reason != "" {
 				waited = d.Reason
 			}
