@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/cmd/utils"
@@ -23,6 +24,7 @@ import (
 	"github.com/xgeth/xgeth/cmd/xgeth/devnet"
 	"github.com/xgeth/xgeth/cmd/xgeth/wiring"
 	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/follower"
 	"github.com/xgeth/xgeth/interop/safety"
@@ -366,7 +368,8 @@ func prepareInterop(stack *node.Node, c *interopNodeConfig, chainCfg *params.Cha
 			return nil, fmt.Errorf("interop index database: %w", err)
 		}
 	}
-	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: c.failsafe, StartBlock: c.startBlock, StartTime: c.startTime,
+	follow, unseen := set.Reach(id)
+	svc, err := service.New(service.Config{DepSet: set, Follow: follow, DB: db, Failsafe: c.failsafe, StartBlock: c.startBlock, StartTime: c.startTime,
 		Checker: checker.Config{MaxEntries: c.maxEntries}})
 	if err != nil {
 		db.Close()
@@ -376,11 +379,19 @@ func prepareInterop(stack *node.Node, c *interopNodeConfig, chainCfg *params.Cha
 	pool.MinSafety, pool.GasMargin = c.minSafety, c.gasMargin
 	wired := wiring.Prepare(ethCfg, svc, id.Uint64(), pool, c.blockTime)
 	wired.RewindDenied = c.rewindDenied
+	g := set.Cluster()
 	for _, ch := range set.Chains() {
-		if ch.ID.Eq(id) {
-			log.Info("Interop chain (this node)", "chain", ch.ID.Dec(), "activation", ch.ActivationTime, "blocktime", ch.BlockTime)
-		} else {
+		switch {
+		case ch.ID.Eq(id):
+			log.Info("Interop chain (this node)", "chain", ch.ID.Dec(), "activation", ch.ActivationTime, "blocktime", ch.BlockTime,
+				"deps", cluster.IDList(g.Direct(id)), "transitive", cluster.IDList(g.Transitive(id)))
+		case slices.Contains(follow, ch.ID):
 			log.Info("Interop chain (followed)", "chain", ch.ID.Dec(), "activation", ch.ActivationTime, "blocktime", ch.BlockTime, "rpc", follower.RedactURL(ch.RPC))
+		case slices.Contains(unseen, ch.ID):
+			log.Warn("Interop chain of the transitive dependency set cannot be followed (no rpc endpoint): blocks that depend on it will not become cross-safe here",
+				"chain", ch.ID.Dec(), "flag", "--"+interopRPCFlag.Name)
+		default:
+			log.Info("Interop chain not followed: outside this chain's transitive dependency set", "chain", ch.ID.Dec())
 		}
 	}
 	return &interopParts{svc: svc, db: db, wired: wired}, nil

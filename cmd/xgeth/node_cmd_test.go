@@ -227,6 +227,42 @@ func TestNodeAcceptsOperatorCommandLines(t *testing.T) {
 			t.Fatalf("log index database created with --interop.disable (%v)", err)
 		}
 	})
+	t.Run("per-chain set with a chain reached only through another", func(t *testing.T) {
+		// 901 accepts 902; 902 accepts 903, which has no endpoint: the node starts, follows
+		// 901 and 902, and names 903 in interop_safety as unfollowed.
+		datadir, jwt := initDatadir(t, 901, true)
+		set := writeFile(t, t.TempDir(), "depset.json", `{"dependencies":{
+			"901":{"dependencySet":["901","902"]},
+			"902":{"dependencySet":["902","901","903"],"rpc":"http://127.0.0.1:1"},
+			"903":{"dependencySet":["903","902"]},
+			"904":{"dependencySet":["904"]}}}`)
+		c := startNode(t, datadir, append(operatorLine(datadir, jwt), "--interop.depset", set)...)
+		var status []rpcapi.ChainStatus
+		if err := c.Call(&status, "interop_status"); err != nil {
+			t.Fatal(err)
+		}
+		if len(status) != 2 {
+			t.Fatalf("interop_status lists %d chains, want 901 and 902", len(status))
+		}
+		var safe []rpcapi.ChainSafety
+		if err := c.Call(&safe, "interop_safety"); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range safe {
+			if len(s.Unfollowed) != 1 || s.Unfollowed[0].ToInt().Uint64() != 903 {
+				t.Fatalf("chain %s: unfollowed %v, want [903]", s.ChainID, s.Unfollowed)
+			}
+		}
+		// 903 is outside 901's own set: its messages are refused on 901, definitively.
+		m := message.Message{Identifier: message.Identifier{Origin: common.Address{1}, BlockNumber: 5, Timestamp: uint64(time.Now().Unix()) - 60,
+			ChainID: *uint256.NewInt(903)}, MsgHash: common.Hash{2}}
+		keys := accesslist.InboxKeys(accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&m.Identifier, m.MsgHash)}))
+		desc := map[string]any{"chainId": "0x385", "timestamp": hexutil.Uint64(time.Now().Unix())}
+		err := c.CallContext(context.Background(), nil, "interop_checkAccessList", keys, "unsafe", desc)
+		if err == nil || !strings.Contains(err.Error(), "chain 903 is not in the dependency set of chain 901") {
+			t.Fatalf("message of 903 on 901: %v", err)
+		}
+	})
 	t.Run("dependency set with an unreachable chain", func(t *testing.T) {
 		datadir, jwt := initDatadir(t, 901, true)
 		set := writeFile(t, t.TempDir(), "depset.json", `{"dependencies":{"901":{},"902":{}}}`)
@@ -295,6 +331,46 @@ func TestNodeRefusesBadCommandLines(t *testing.T) {
 				return append(operatorLine(d, j), "--interop.depset", writeFile(t, t.TempDir(), "d.json", `{"dependencies":{"901":{},"902":{}}}`))
 			},
 			says: "chain 902 is not run by this process and has no rpc endpoint",
+		},
+		{
+			name: "per-chain set: a chain of this chain's own set with no way to reach it",
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.depset", writeFile(t, t.TempDir(), "d.json",
+					`{"dependencies":{"901":{"dependencySet":["901","902"]},"902":{"dependencySet":["902","901"]}}}`))
+			},
+			says: "chain 902, in the dependency set of chain 901, is not run by this process and has no rpc endpoint",
+		},
+		{
+			name: "per-chain set: a chain missing from its own set",
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.depset", writeFile(t, t.TempDir(), "d.json",
+					`{"dependencies":{"901":{"dependencySet":["902"]},"902":{"dependencySet":["902","901"]}}}`))
+			},
+			says: "chain 901 is missing from its own dependency set", fresh: true,
+		},
+		{
+			name: "per-chain set: a chain named twice",
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.depset", writeFile(t, t.TempDir(), "d.json",
+					`{"dependencies":{"901":{"dependencySet":["901","902","0902"]},"902":{"dependencySet":["902"]}}}`))
+			},
+			says: "chain 902 listed twice in its dependency set", fresh: true,
+		},
+		{
+			name: "per-chain set: a malformed chain ID",
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.depset", writeFile(t, t.TempDir(), "d.json",
+					`{"dependencies":{"901":{"dependencySet":["901","90x"]}}}`))
+			},
+			says: `chain ID "90x": not a decimal number`, fresh: true,
+		},
+		{
+			name: "per-chain set: a chain named that the file does not list",
+			args: func(t *testing.T, d, j string) []string {
+				return append(operatorLine(d, j), "--interop.depset", writeFile(t, t.TempDir(), "d.json",
+					`{"dependencies":{"901":{"dependencySet":["901","905"]}}}`))
+			},
+			says: "dependencySet names chain 905, which is not listed under dependencies", fresh: true,
 		},
 		{
 			name: "--interop.rpc for a chain outside the set",

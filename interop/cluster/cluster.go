@@ -2,9 +2,10 @@
 // accepts initiating messages from, itself included), which need not be symmetric or fully
 // connected, and the transitive dependency sets that cross-chain safety has to resolve.
 //
-// It is the first step of per-chain dependency sets (issue 10). The checker applies an
-// executing chain's own set when given one (checker.Config.Cluster); the node and the devnet
-// do not build one yet, and the safety engine does not yet resolve transitive sets.
+// The checker applies an executing chain's own set (checker.Config.Cluster); the dependency
+// set file's per-chain form (interop/depset) and the devnet's --devnet.deps build one; a node
+// follows the transitive sets of the chains it runs (depset.Set.Reach). The safety engine
+// needs no graph: it follows each block's messages, so its verdicts are transitive.
 package cluster
 
 import (
@@ -172,4 +173,13 @@ func (g *Graph) String() string {
 func sorted(ids []ID) []ID {
 	slices.SortFunc(ids, func(a, b ID) int { return a.Cmp(&b) })
 	return ids
+}
+
+// IDList writes chain IDs in decimal, comma-separated ("" for none), for logs and errors.
+func IDList(ids []ID) string {
+	s := make([]string, len(ids))
+	for i := range ids {
+		s[i] = ids[i].Dec()
+	}
+	return strings.Join(s, ",")
 }

@@ -63,6 +63,13 @@ type ChainSafety struct {
 	CrossSafe      *BlockRef    `json:"crossSafe"`
 	LocalFinalized *BlockRef    `json:"localFinalized"`
 	Finalized      *BlockRef    `json:"finalized"`
+	// Why cross-unsafe and cross-safe stop where they are (the block and what it waits
+	// for); empty when each is as far as its local label.
+	CrossUnsafeWaiting string `json:"crossUnsafeWaiting,omitempty"`
+	CrossSafeWaiting   string `json:"crossSafeWaiting,omitempty"`
+	// Unfollowed are the chains of its transitive dependency set this node does not follow:
+	// blocks that depend on them, directly or through others, never become cross-safe here.
+	Unfollowed []*hexutil.Big `json:"unfollowedDependencies,omitempty"`
 }
 
 // Logs finds a log of the chain this node runs: the n-th log of transaction txHash, with

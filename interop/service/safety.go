@@ -49,12 +49,19 @@ func (s *Service) InteropSafety() []rpcapi.ChainSafety {
 			}
 			return refJSON(*r)
 		}
-		out = append(out, rpcapi.ChainSafety{
+		cs := rpcapi.ChainSafety{
 			ChainID:     (*hexutil.Big)(id.ToBig()),
 			LocalUnsafe: ref(hs.LocalUnsafe), CrossUnsafe: ref(hs.CrossUnsafe),
 			LocalSafe: ref(hs.LocalSafe), CrossSafe: ref(hs.CrossSafe),
 			LocalFinalized: ref(hs.LocalFinalized), Finalized: ref(hs.Finalized),
-		})
+		}
+		cs.CrossUnsafeWaiting, cs.CrossSafeWaiting, _ = s.safety.Waiting(&id)
+		for _, d := range s.cluster.Transitive(&id) {
+			if _, ok := s.chains[d]; !ok {
+				cs.Unfollowed = append(cs.Unfollowed, (*hexutil.Big)(d.ToBig()))
+			}
+		}
+		out = append(out, cs)
 	}
 	return out
 }

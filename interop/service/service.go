@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/crosssafety"
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/follower"
@@ -28,8 +29,14 @@ import (
 
 // Config configures a Service.
 type Config struct {
-	// DepSet is the dependency set; every chain in it is indexed.
+	// DepSet is the dependency set. Its chains are indexed and followed unless Follow says
+	// otherwise.
 	DepSet *depset.Set
+	// Follow, when not nil, are the members to index and follow (depset.Set.Reach): the
+	// local chains and the chains of their transitive sets that can be reached. A member of
+	// those sets left out is unseen: what depends on it is never cross-safe here, and
+	// interop_safety says so.
+	Follow []uint256.Int
 	// DB holds the indexes of every chain (under logindex's key prefix).
 	DB ethdb.KeyValueStore
 	// StartBlock / StartTime: where followers of remote chains start on an empty index.
@@ -56,6 +63,7 @@ type chain struct {
 // Service is the interop side of a node.
 type Service struct {
 	cfg     Config
+	cluster *cluster.Graph // the checker's: each chain's own set
 	checker *checker.Checker
 	safety  *crosssafety.Engine
 	chains  map[uint256.Int]*chain
@@ -84,8 +92,32 @@ func New(cfg Config) (*Service, error) {
 		cfg.Index.Retention = cfg.DepSet.Retention()
 	}
 	s := &Service{cfg: cfg, chains: map[uint256.Int]*chain{}, quit: make(chan struct{})}
+	follow := cfg.DepSet.Chains()
+	if cfg.Follow != nil {
+		follow = follow[:0]
+		for _, id := range cfg.Follow {
+			c, ok := cfg.DepSet.Chain(&id)
+			if !ok {
+				return nil, fmt.Errorf("interop: chain %s to follow is not in the dependency set", id.Dec())
+			}
+			follow = append(follow, c)
+		}
+	}
+	if len(follow) == 0 {
+		return nil, errors.New("interop: no chain to follow")
+	}
+	if cfg.Checker.Cluster == nil && cfg.DepSet.PerChain() {
+		cfg.Checker.Cluster = cfg.DepSet.Cluster()
+	}
+	s.cluster = cfg.Checker.Cluster
+	if s.cluster == nil {
+		s.cluster = cfg.DepSet.Cluster()
+	}
 	indexes := checker.IndexSet{}
-	for _, c := range cfg.DepSet.Chains() {
+	for _, c := range follow {
+		if _, dup := s.chains[c.ID]; dup {
+			return nil, fmt.Errorf("interop: chain %s to follow listed twice", c.ID.Dec())
+		}
 		idx, err := logindex.Open(cfg.DB, &c.ID, cfg.Index)
 		if err != nil {
 			return nil, fmt.Errorf("interop: index of chain %s: %w", c.ID.Dec(), err)
