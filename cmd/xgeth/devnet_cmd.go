@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -40,7 +41,7 @@ var (
 	}
 	devnetDepsFlag = &cli.StringFlag{
 		Name:  "devnet.deps",
-		Usage: "Each chain's own dependency set, as <chain>:<dep>+<dep>,... (e.g. 901:902,902:901+903,903:902); its chains are the devnet's. Default: every chain accepts every chain",
+		Usage: "Each chain's own dependency set, as <chain>:<dep>+<dep>,... (e.g. 901:902,902:901+903,903:902), or a file holding that text or a dependency-set JSON in the per-chain form; its chains are the devnet's. Default: every chain accepts every chain",
 	}
 	devnetChainIDsFlag = &cli.StringFlag{
 		Name:  "devnet.chainids",
@@ -147,7 +148,7 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 			}
 		}
 		if spec := ctx.String(devnetDepsFlag.Name); spec != "" {
-			g, err := cluster.ParseSpec(spec)
+			g, err := devnetDeps(spec)
 			if err != nil {
 				return fmt.Errorf("--%s: %w", devnetDepsFlag.Name, err)
 			}
@@ -259,4 +260,38 @@ func interopConfig(ctx *cli.Context, cfg *devnet.Config) error {
 		cfg.Remote[id] = url
 	}
 	return nil
+}
+
+// devnetDeps reads --devnet.deps: a cluster spec, or the path of an existing file holding one (commas
+// or new lines between chains, # comments) or a dependency-set JSON file (its per-chain
+// sets, or the full mesh of its chains).
+func devnetDeps(v string) (*cluster.Graph, error) {
+	if fi, err := os.Stat(v); err != nil || !fi.Mode().IsRegular() {
+		return cluster.ParseSpec(v)
+	}
+	data, err := os.ReadFile(v)
+	if err != nil {
+		return nil, err
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		set, err := depset.Parse(t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", v, err)
+		}
+		return set.Cluster(), nil
+	}
+	var parts []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		for _, p := range strings.Split(line, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+	}
+	g, err := cluster.ParseSpec(strings.Join(parts, ","))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", v, err)
+	}
+	return g, nil
 }

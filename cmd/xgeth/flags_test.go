@@ -28,6 +28,11 @@ func TestDevnetFlagErrors(t *testing.T) {
 	localMissing := file("missing902", `"901": {}, "777": {"rpc": "ws://127.0.0.1:1"}`)
 	bigID := file("bigid", `"901": {}, "902": {}, "18446744073709551616": {"rpc": "ws://127.0.0.1:1"}`)
 	both := file("both", `"901": {}, "902": {}`)
+	depsSelfless := file("selfless", `"901": {"dependencySet": ["902"]}, "902": {"dependencySet": ["902", "901"]}`)
+	depsText := filepath.Join(dir, "deps.txt")
+	if err := os.WriteFile(depsText, []byte("901:902 # A\n902:9o1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		args []string
 		says string
@@ -39,6 +44,8 @@ func TestDevnetFlagErrors(t *testing.T) {
 		{[]string{"--devnet.deps", "901:902,902:903,903", "--devnet.chains", "2"}, "--devnet.deps: devnet: cluster: chain 903 is not run by this devnet"},
 		{[]string{"--devnet.deps", "901", "--devnet.chainids", "901,902"}, "--devnet.deps: devnet: cluster: chain 902 has no dependency set"},
 		{[]string{"--devnet.deps", "18446744073709551616"}, "--devnet.deps: chain 18446744073709551616: the devnet runs chain IDs below 2^64 only"},
+		{[]string{"--devnet.deps", depsSelfless}, "--devnet.deps: " + depsSelfless + ": depset: invalid dependency set: chain 901 is missing from its own dependency set"},
+		{[]string{"--devnet.deps", depsText}, "--devnet.deps: " + depsText + ": cluster: entry \"902:9o1\""},
 		{[]string{"--devnet.chains", "65"}, "--devnet.chains"},
 		{[]string{"--devnet.chainids", "901,x"}, "--devnet.chainids"},
 		{[]string{"--devnet.chainids", "0"}, "--devnet.chainids"},
@@ -65,6 +72,34 @@ func TestDevnetFlagErrors(t *testing.T) {
 		err := newApp().Run(args)
 		if err == nil || !strings.Contains(err.Error(), tc.says) {
 			t.Errorf("%v: error %v, want one naming %q", tc.args, err, tc.says)
+		}
+	}
+}
+
+// --devnet.deps takes a spec, a text file of one (new lines and # comments allowed) or a
+// dependency-set JSON file in the per-chain form.
+func TestDevnetDepsFile(t *testing.T) {
+	dir := t.TempDir()
+	const want = "901:902+903+904+905,902:901+903,903:901+902,904:901+905,905:901+904,906:907,907:906"
+	text := filepath.Join(dir, "seed.txt")
+	if err := os.WriteFile(text, []byte("# the seed's interop cluster\n901:902+903+904+905\n902:901+903, 903:901+902\n904:901+905\n905:901+904\n906:907\n907:906\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(dir, "seed.json")
+	if err := os.WriteFile(js, []byte(`{"dependencies":{
+		"901":{"dependencySet":["901","902","903","904","905"]}, "902":{"dependencySet":["902","901","903"]},
+		"903":{"dependencySet":["903","901","902"]}, "904":{"dependencySet":["904","901","905"]},
+		"905":{"dependencySet":["905","901","904"]}, "906":{"dependencySet":["906","907"]},
+		"907":{"dependencySet":["907","906"]}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{want, text, js} {
+		g, err := devnetDeps(v)
+		if err != nil {
+			t.Fatalf("%s: %v", v, err)
+		}
+		if g.String() != want {
+			t.Fatalf("%s: read as %s", v, g)
 		}
 	}
 }
