@@ -63,6 +63,10 @@ type Config struct {
 	// SafeLag and FinalizedLag simulate L1 progress: a block is reported local-safe SafeLag
 	// blocks after it was sequenced, and local-finalized FinalizedLag blocks later still.
 	SafeLag, FinalizedLag uint64
+	// SafeLagOf overrides SafeLag for the chains it names (chain ID → lag): a chain whose
+	// batches reach L1 late, whose blocks stay local-unsafe while the other chains' become
+	// local-safe (cross-safe then waits for it). It may name only chains the devnet runs.
+	SafeLagOf map[uint64]uint64
 	// ReplaceDelay keeps a denied block canonical this long before the sequencer replaces it
 	// (0: at once), so that it can be watched.
 	ReplaceDelay time.Duration
@@ -128,6 +132,11 @@ func Start(cfg Config) (*Devnet, error) {
 		}
 		seen[id] = true
 	}
+	for id := range cfg.SafeLagOf {
+		if !seen[id] {
+			return nil, fmt.Errorf("devnet: SafeLagOf names chain %d, which this devnet does not run", id)
+		}
+	}
 	if err := checkCluster(cfg); err != nil {
 		return nil, err
 	}
@@ -175,8 +184,12 @@ func Start(cfg Config) (*Devnet, error) {
 		if cfg.GasMargin > 0 {
 			pool.GasMargin = cfg.GasMargin
 		}
+		safeLag := cfg.SafeLag
+		if lag, ok := cfg.SafeLagOf[id]; ok {
+			safeLag = lag
+		}
 		c, err := startChain(chainSpec{ChainID: id, Port: port, AuthPort: authPort, DataDir: cfg.DataDir, BlockTime: cfg.BlockTime, GenesisTime: genesisTime, Accounts: accounts, Interop: d.Interop, Pool: pool, JWTSecret: d.JWTSecret,
-			SafeLag: cfg.SafeLag, FinalizedLag: cfg.FinalizedLag, ReplaceDelay: cfg.ReplaceDelay, APIs: devAPIs})
+			SafeLag: safeLag, FinalizedLag: cfg.FinalizedLag, ReplaceDelay: cfg.ReplaceDelay, APIs: devAPIs})
 		if err != nil {
 			d.Close()
 			return nil, err
