@@ -3,6 +3,7 @@ package crosssafety
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/xgeth/xgeth/interop/checker"
 	"github.com/xgeth/xgeth/interop/logindex"
@@ -12,8 +13,13 @@ import (
 
 // decide computes the next decision from the engine's state and the indexes. It changes
 // nothing: apply does. Order: rewinds first (a reorg re-opens decisions before anything
-// builds on them), then cross-unsafe and cross-safe progress chain by chain, then
-// finalization.
+// builds on them), then cross-unsafe and cross-safe progress, then finalization.
+//
+// Progress is one decision for every chain that can advance at the level, each judged
+// with the heads the chains before it in the decision reach (as if decided one after the
+// other). Catching up, chains advance in turns, each as far as the others let it: a
+// decision per chain would scan, evaluate and verify again every waiting chain for each
+// chain that moves, a cost growing with the square of the number of chains.
 func (e *Engine) decide() Decision {
 	if d, ok := e.unsafeRewind(); ok {
 		return d
@@ -23,15 +29,37 @@ func (e *Engine) decide() Decision {
 	}
 	var waited string
 	for l, level := range [...]safety.Level{safety.CrossUnsafe, safety.Safe} {
+		progress := Decision{Kind: Advance, Level: level}
+		moved := map[int]head{}
 		for i, c := range e.chains {
-			d := e.evalChain(i, level)
-			if d.Kind != Wait {
+			if _, ok := moved[i]; ok {
+				continue
+			}
+			d := e.evalChain(i, level, moved)
+			switch {
+			case d.Kind == Advance:
+				if !slices.ContainsFunc(d.Heads, func(h ChainHead) bool { _, ok := moved[e.byID[h.Chain]]; return ok }) {
+					for _, h := range d.Heads {
+						moved[e.byID[h.Chain]] = head{h.Block, true}
+					}
+					progress.Heads = append(progress.Heads, d.Heads...)
+					progress.records = append(progress.records, d.records...)
+				}
+				// A group with a chain this decision already moves is judged again next.
+				continue
+			case d.Kind != Wait:
+				if len(progress.Heads) > 0 {
+					return progress // the invalidation is found again next
+				}
 				return d
 			}
 			c.waitNext[l] = d.Reason // diagnostics only: published when the engine waits
 			if waited == "" && d.Reason != "" {
 				waited = d.Reason
 			}
+		}
+		if len(progress.Heads) > 0 {
+			return progress
 		}
 	}
 	if d, ok := e.finalize(); ok {
@@ -249,8 +277,11 @@ const (
 
 // load reads block number of c for promotion at level: its ref and dependencies, and
 // (cross-unsafe) the verifier's verdict. A block that cannot be promoted yet gives waits
-// with a reason; a block with an invalid message gives invalid with its denial.
-func (e *Engine) load(i int, number uint64, level safety.Level, parent head) (candidate, outcome, string, *Denial) {
+// with a reason; a block with an invalid message gives invalid with its denial. When only
+// a ready block is of use (the block after a run), met gives the heads to judge its
+// dependencies by, and a block they do not meet waits, unverified: verifying is most of
+// the cost of a catch-up, and such a block is verified when it comes first in a run.
+func (e *Engine) load(i int, number uint64, level safety.Level, parent head, met map[int]head) (candidate, outcome, string, *Denial) {
 	c := e.chains[i]
 	cand := candidate{chain: i}
 	if r, ok := c.recordAt(number); ok && level == safety.Safe {
@@ -268,7 +299,13 @@ func (e *Engine) load(i int, number uint64, level safety.Level, parent head) (ca
 		if c.isDenied(number, ref.Hash) {
 			return cand, waits, fmt.Sprintf("chain %s block %d is denied, awaiting its replacement", c.id.Dec(), number), nil
 		}
+		cand.deps = e.depsOf(msgs)
 		if len(msgs) > 0 {
+			if met != nil {
+				if out, why := e.depsMet(&cand, level, met); out != ready {
+					return cand, waits, why, nil
+				}
+			}
 			v := e.verifier.VerifyBlockExecMsgs(&c.id, &logindex.Block{BlockRef: ref, ExecMsgs: msgs})
 			switch v.Status {
 			case checker.Invalid:
@@ -282,7 +319,6 @@ func (e *Engine) load(i int, number uint64, level safety.Level, parent head) (ca
 				return cand, waits, fmt.Sprintf("chain %s block %d: %s", c.id.Dec(), number, why), nil
 			}
 		}
-		cand.deps = e.depsOf(msgs)
 	}
 	return e.linked(cand, parent)
 }
@@ -349,9 +385,10 @@ func next(c *chainState, h head) (uint64, bool) {
 }
 
 // evalChain promotes as many consecutive blocks of chain i at level as it can in one
-// decision; a block that depends on a block of the same timestamp is resolved with its
+// decision, with the heads of the chains in moved raised to those given (a decision in
+// progress); a block that depends on a block of the same timestamp is resolved with its
 // group (groups are decided on their own, never within a run).
-func (e *Engine) evalChain(i int, level safety.Level) Decision {
+func (e *Engine) evalChain(i int, level safety.Level, moved map[int]head) Decision {
 	c := e.chains[i]
 	cur := e.levelHead(c, level)
 	n, ok := next(c, cur)
@@ -360,9 +397,14 @@ func (e *Engine) evalChain(i int, level safety.Level) Decision {
 	}
 	limit, why := e.bound(c, level)
 	var run []candidate
-	heads := map[int]head{}
+	heads := moved // with the run's own head while it lasts
+	defer delete(heads, i)
 	for n < limit && len(run) < maxRun {
-		cand, out, reason, denial := e.load(i, n, level, cur)
+		var met map[int]head
+		if len(run) > 0 {
+			met = heads
+		}
+		cand, out, reason, denial := e.load(i, n, level, cur, met)
 		if out == ready {
 			out, reason = e.depsMet(&cand, level, heads)
 		}
@@ -434,7 +476,7 @@ func (e *Engine) resolveGroup(start candidate, level safety.Level) Decision {
 				}
 				return Decision{Kind: Wait, Reason: why}
 			}
-			other, out, reason, denial := e.load(d.chain, d.number, level, h)
+			other, out, reason, denial := e.load(d.chain, d.number, level, h, nil)
 			switch out {
 			case invalid:
 				return Decision{Kind: Invalidate, Denied: []Denial{*denial}, Reason: denial.Reason}
