@@ -240,6 +240,11 @@ func (e *Engine) bound(c *chainState, level safety.Level) (uint64, string) {
 	}
 	ls := c.localSafe.ref
 	if ls.Number > c.crossUnsafe.ref.Number {
+		// The label must name the indexed block at its height: after a reorg below it, the
+		// blocks up to cross-unsafe may not be its ancestors.
+		if ref, err := c.idx.BlockRef(ls.Number); err != nil || ref.Hash != ls.Hash {
+			return 0, fmt.Sprintf("local-safe block %d of chain %s is not the indexed one", ls.Number, c.id.Dec())
+		}
 		return c.crossUnsafe.ref.Number + 1, ""
 	}
 	ref, ok := e.promotedRef(c, ls.Number)

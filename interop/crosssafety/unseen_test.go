@@ -70,3 +70,31 @@ func TestUnseenChainHoldsSafety(t *testing.T) {
 		t.Fatal("Waiting of a chain the engine does not run answered")
 	}
 }
+
+// A local-safe label above cross-unsafe counts only while the index has that block: after a
+// reorg below the label, the blocks up to cross-unsafe need not be its ancestors, so
+// cross-safe waits for a label on the indexed chain.
+func TestStaleLocalSafeLabelAboveCrossUnsafe(t *testing.T) {
+	w := newWorld(t, chainA)
+	w.upTo(chainA, 5)
+	old5 := w.ref(chainA, 5)
+	w.engine.SetLocalSafe(&chainA, old5) // before any resolution: above cross-unsafe
+	w.replace(chainA, 4)                 // A4 replaced; the old A5 is gone
+	w.resolve()
+	wantHead(t, w, chainA, "cross-unsafe", 4)
+	if h := w.head(chainA, "safe"); h >= 4 {
+		t.Fatalf("cross-safe reached %d on a fork the label does not name", h)
+	}
+	_, why, _ := w.engine.Waiting(&chainA)
+	if !strings.Contains(why, "local-safe block 5 of chain 901 is not the indexed one") {
+		t.Fatalf("cross-safe waits for %q", why)
+	}
+	w.add(chainA) // a new A5, not the labelled one
+	w.resolve()
+	if h := w.head(chainA, "safe"); h >= 4 {
+		t.Fatalf("cross-safe reached %d with a label naming another A5", h)
+	}
+	w.engine.SetLocalSafe(&chainA, w.ref(chainA, 5))
+	w.resolve()
+	wantHead(t, w, chainA, "safe", 5)
+}
