@@ -137,6 +137,9 @@ func Start(cfg Config) (*Devnet, error) {
 			return nil, fmt.Errorf("devnet: SafeLagOf names chain %d, which this devnet does not run", id)
 		}
 	}
+	if cfg.Cluster == nil && cfg.DepSet != nil && cfg.DepSet.PerChain() {
+		cfg.Cluster = cfg.DepSet.Cluster()
+	}
 	if err := checkCluster(cfg); err != nil {
 		return nil, err
 	}
@@ -221,6 +224,9 @@ func checkCluster(cfg Config) error {
 		}
 	}
 	for _, id := range cfg.Cluster.Chains() {
+		if cfg.DepSet != nil && cfg.DepSet.Has(&id) {
+			continue // a chain of the dependency-set file: run here or followed
+		}
 		if !id.IsUint64() || !slices.Contains(cfg.ChainIDs, id.Uint64()) {
 			return fmt.Errorf("devnet: %w: chain %s is not run by this devnet", ErrCluster, id.Dec())
 		}
@@ -250,7 +256,7 @@ func dependencySet(cfg Config, genesisTime uint64) (*depset.Set, error) {
 		return fmt.Errorf("devnet: %w: %s", ErrDependencySet, fmt.Sprintf(format, args...))
 	}
 	bt := uint64(cfg.BlockTime / time.Second)
-	var chains, remote []depset.Chain
+	var chains, remote, unseen []depset.Chain
 	for _, id := range cfg.ChainIDs {
 		if _, ok := cfg.Remote[id]; ok {
 			return nil, bad("chain %d is both run here and remote", id)
@@ -293,7 +299,16 @@ func dependencySet(cfg Config, genesisTime uint64) (*depset.Set, error) {
 				c.RPC = url
 			}
 			if c.RPC == "" {
-				return nil, bad("chain %d is not run by this devnet and has no \"rpc\" endpoint", id)
+				if !cfg.DepSet.PerChain() || accepted(cfg, &c.ID) {
+					return nil, bad("chain %d is not run by this devnet and has no \"rpc\" endpoint", id)
+				}
+				// Reached only through other chains (or not at all): not followed. Its
+				// timing is the file's, or the devnet's.
+				if !c.HasTiming() {
+					c.ActivationTime, c.BlockTime = genesisTime, bt
+				}
+				unseen = append(unseen, c)
+				continue
 			}
 			remote = append(remote, c)
 		}
@@ -308,11 +323,34 @@ func dependencySet(cfg Config, genesisTime uint64) (*depset.Set, error) {
 		}
 		chains = append(chains, c)
 	}
+	chains = append(chains, unseen...)
+	if cfg.DepSet != nil && cfg.DepSet.PerChain() {
+		g := cfg.DepSet.Cluster()
+		sets := map[uint256.Int][]uint256.Int{}
+		for _, id := range g.Chains() {
+			sets[id] = append([]uint256.Int{id}, g.Direct(&id)...)
+		}
+		set, err := depset.NewCluster(chains, sets, expiry)
+		if err != nil {
+			return nil, fmt.Errorf("devnet: %w", err)
+		}
+		return set, nil
+	}
 	set, err := depset.New(chains, expiry)
 	if err != nil {
 		return nil, fmt.Errorf("devnet: %w", err)
 	}
 	return set, nil
+}
+
+// accepted reports whether a chain the devnet runs has id in its own dependency set.
+func accepted(cfg Config, id *uint256.Int) bool {
+	for _, own := range cfg.ChainIDs {
+		if cfg.Cluster.Accepts(uint256.NewInt(own), id) {
+			return true
+		}
+	}
+	return false
 }
 
 // startInterop opens the log index database and the interop service of set.
@@ -326,7 +364,12 @@ func startInterop(cfg Config, set *depset.Set) (*service.Service, ethdb.KeyValue
 			return nil, nil, fmt.Errorf("devnet: interop index database: %w", err)
 		}
 	}
-	svc, err := service.New(service.Config{DepSet: set, DB: db, Failsafe: cfg.Failsafe, StartBlock: cfg.RemoteStartBlock, StartTime: cfg.RemoteStartTime,
+	var local []*uint256.Int
+	for _, id := range cfg.ChainIDs {
+		local = append(local, uint256.NewInt(id))
+	}
+	follow, _ := set.Reach(local...)
+	svc, err := service.New(service.Config{DepSet: set, Follow: follow, DB: db, Failsafe: cfg.Failsafe, StartBlock: cfg.RemoteStartBlock, StartTime: cfg.RemoteStartTime,
 		Checker: checker.Config{MaxEntries: cfg.MaxEntries, Cluster: cfg.Cluster}})
 	if err != nil {
 		db.Close()
