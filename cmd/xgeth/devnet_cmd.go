@@ -74,6 +74,10 @@ var (
 		Usage: "Simulated L1: a block becomes local-safe this many blocks after it is sequenced",
 		Value: devnet.DefaultSafeLag,
 	}
+	devnetSafeLagOfFlag = &cli.StringSliceFlag{
+		Name:  "devnet.safelagof",
+		Usage: "Simulated L1 for one chain, <chainID>=<blocks> (repeatable): that chain's blocks become local-safe this many blocks late, to watch cross-safe wait for it",
+	}
 	devnetFinalizedLagFlag = &cli.Uint64Flag{
 		Name:  "devnet.finalizedlag",
 		Usage: "Simulated L1: a local-safe block becomes local-finalized this many blocks later",
@@ -121,7 +125,7 @@ genesis, native interop predeploys, each other in their dependency sets, and acc
 the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket on 127.0.0.1.`,
 	// geth's logging flags are accepted after `devnet` too, as geth users type them.
 	Flags: slices.Concat([]cli.Flag{devnetChainsFlag, devnetChainIDsFlag, devnetDepsFlag, devnetPortFlag, devnetBlockTimeFlag, dataDirFlag,
-		devnetSafeLagFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, devnetAutoRelayFlag, devnetAdminPortFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag, devnetConsoleFlag},
+		devnetSafeLagFlag, devnetSafeLagOfFlag, devnetFinalizedLagFlag, devnetReplaceDelayFlag, devnetAutoRelayFlag, devnetAdminPortFlag, interopRPCFlag, interopDepSetFlag, interopStartBlockFlag, interopStartTimeFlag, interopMinSafetyFlag, interopFailsafeFlag, interopMaxEntriesFlag, interopGasMarginFlag, devnetConsoleFlag},
 		utils.LoggingFlags),
 	Action: func(ctx *cli.Context) error {
 		if err := devnetLogging(ctx); err != nil {
@@ -170,6 +174,21 @@ the test mnemonic prefunded. Each chain serves JSON-RPC over HTTP and WebSocket 
 		cfg.BlockTime = ctx.Duration(devnetBlockTimeFlag.Name)
 		cfg.DataDir = ctx.String(dataDirFlag.Name)
 		cfg.SafeLag, cfg.FinalizedLag = ctx.Uint64(devnetSafeLagFlag.Name), ctx.Uint64(devnetFinalizedLagFlag.Name)
+		for _, v := range ctx.StringSlice(devnetSafeLagOfFlag.Name) {
+			idStr, lagStr, ok := strings.Cut(v, "=")
+			id, err1 := strconv.ParseUint(idStr, 10, 64)
+			lag, err2 := strconv.ParseUint(lagStr, 10, 64)
+			if !ok || err1 != nil || err2 != nil || id == 0 {
+				return fmt.Errorf("--%s: want <chainID>=<blocks>, got %q", devnetSafeLagOfFlag.Name, v)
+			}
+			if !slices.Contains(cfg.ChainIDs, id) {
+				return fmt.Errorf("--%s: chain %d is not run by this devnet", devnetSafeLagOfFlag.Name, id)
+			}
+			if cfg.SafeLagOf == nil {
+				cfg.SafeLagOf = map[uint64]uint64{}
+			}
+			cfg.SafeLagOf[id] = lag
+		}
 		cfg.AutoRelay, cfg.AdminPort = ctx.Bool(devnetAutoRelayFlag.Name), ctx.Int(devnetAdminPortFlag.Name)
 		if cfg.AdminPort > 65535 {
 			return fmt.Errorf("--%s must be at most 65535", devnetAdminPortFlag.Name)
