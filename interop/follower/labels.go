@@ -5,12 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/rpc"
 	"github.com/xgeth/xgeth/interop/logindex"
 )
+
+// methodNotFound is JSON-RPC's code for a method the server does not have.
+const methodNotFound = -32601
+
+var errSafetyNotServed = errors.New("interop_safety not served")
 
 // Labels are the local-safe and local-finalized blocks of a chain as its own node reports
 // them; a nil field when the node reports none.
@@ -43,10 +49,25 @@ func (s *RPCSource) Labels(ctx context.Context) (Labels, error) {
 	return l, s.public(err)
 }
 
+// safetyRetry is how long a node that does not serve interop_safety (any execution client
+// but xgeth) is read from its block tags alone before it is asked again (it may have been
+// upgraded meanwhile).
+const safetyRetry = 10 * time.Minute
+
 func (s *RPCSource) labels(ctx context.Context) (Labels, error) {
-	var raw json.RawMessage
-	err := s.call(ctx, &raw, "interop_safety")
-	var rerr rpc.Error
+	var (
+		raw  json.RawMessage
+		err  error
+		rerr rpc.Error
+	)
+	if time.Now().UnixNano() < s.noSafetyUntil.Load() {
+		err = errSafetyNotServed
+	} else {
+		err = s.call(ctx, &raw, "interop_safety")
+		if errors.As(err, &rerr) && rerr.ErrorCode() == methodNotFound {
+			s.noSafetyUntil.Store(time.Now().Add(safetyRetry).UnixNano())
+		}
+	}
 	if err == nil {
 		var chains []struct {
 			ChainID        *hexutil.Big `json:"chainId"`
@@ -65,7 +86,7 @@ func (s *RPCSource) labels(ctx context.Context) (Labels, error) {
 			}
 		}
 		// The node does not report this chain's labels: fall back to its block tags.
-	} else if !errors.As(err, &rerr) {
+	} else if err != errSafetyNotServed && !errors.As(err, &rerr) {
 		return Labels{}, err
 	}
 	var out Labels

@@ -1,12 +1,16 @@
 package follower
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/core/types"
@@ -122,4 +126,53 @@ func labelNumber(r *logindex.BlockRef) uint64 {
 		return 0
 	}
 	return r.Number
+}
+
+// A node without interop_safety (any client but xgeth) is asked for it once, then read from
+// its block tags alone: the poll runs every block time and a refused call is a wasted round
+// trip. An xgeth node keeps being asked.
+func TestRPCSourceLabelsRemembersNoSafety(t *testing.T) {
+	safe := &types.Header{Number: big.NewInt(7), Time: 1014, Difficulty: big.NewInt(0)}
+	for _, tc := range []struct {
+		name    string
+		answers map[string]string
+		asked   int64
+	}{
+		{"op-geth", map[string]string{"eth_getBlockByNumber safe": headerJSON(t, safe)}, 1},
+		{"xgeth", map[string]string{"interop_safety": `[]`, "eth_getBlockByNumber safe": headerJSON(t, safe)}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var asked atomic.Int64
+			inner := cannedNode(t, tc.answers)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				if strings.Contains(string(body), `"interop_safety"`) {
+					asked.Add(1)
+				}
+				resp, err := http.Post(inner, "application/json", bytes.NewReader(body))
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadGateway)
+					return
+				}
+				defer resp.Body.Close()
+				w.Header().Set("Content-Type", "application/json")
+				io.Copy(w, resp.Body)
+			}))
+			t.Cleanup(srv.Close)
+			src, err := NewRPCSource(srv.URL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			for range 3 {
+				l, err := src.Labels(context.Background())
+				if err != nil || labelNumber(l.LocalSafe) != 7 {
+					t.Fatalf("labels: %+v, %v", l, err)
+				}
+			}
+			if n := asked.Load(); n != tc.asked {
+				t.Fatalf("interop_safety asked %d times in 3 polls, want %d", n, tc.asked)
+			}
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -119,6 +120,8 @@ type RPCSource struct {
 	mu     sync.Mutex
 	client *rpc.Client
 	closed bool
+
+	noSafetyUntil atomic.Int64 // unix ns: until then the node is known not to serve interop_safety
 }
 
 // NewRPCSource returns a source reading the chain at rawurl (ws://, wss://, http://,
