@@ -4,13 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/ethdb/memorydb"
-	"github.com/ethereum/go-ethereum/log"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/checker"
-	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/logindex"
-	"github.com/xgeth/xgeth/interop/safety"
 )
 
 // The cluster benchmark's shape (issue 10, "many chains"): 50 chains in a full mesh, 1 s
@@ -33,29 +29,11 @@ const (
 // work per timestamp either way; the benchmark keeps the cluster's real timing anyway.
 func newClusterWorld(tb testing.TB, n int) *world {
 	tb.Helper()
-	var dc []depset.Chain
-	for i := 0; i < n; i++ {
-		dc = append(dc, depset.Chain{ID: *uint256.NewInt(uint64(10_001 + i)), ActivationTime: genesis, BlockTime: 1})
+	ids := make([]uint256.Int, n)
+	for i := range ids {
+		ids[i].SetUint64(uint64(10_001 + i))
 	}
-	set, err := depset.New(dc, 0)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := &world{t: tb, db: memorydb.New(), set: set, idx: map[uint256.Int]*logindex.ChainIndex{}, salt: map[uint256.Int]byte{}}
-	indexes := checker.IndexSet{}
-	for _, c := range dc {
-		x, err := logindex.Open(w.db, &c.ID, logindex.Options{})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		w.idx[c.ID], indexes[c.ID] = x, x
-		// Genesis and the activation block: no executing messages.
-		w.addAt1s(c.ID)
-		w.addAt1s(c.ID)
-	}
-	w.checker = checker.New(set, indexes, checker.Config{Logger: log.NewLogger(log.DiscardHandler())})
-	w.open()
-	return w
+	return newWorldOf(tb, ids, 1, (*world).addAt1s)
 }
 
 // addAt1s is add with 1 s blocks: the block and the identifiers of its messages carry
@@ -130,27 +108,8 @@ func BenchmarkCluster50FullMesh(b *testing.B) {
 		done    uint64
 	)
 	for b.Loop() {
-		e, err := New(Config{Chains: cs, Verifier: verifier, DB: memorydb.New(), Logger: log.NewLogger(log.DiscardHandler())})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, c := range cs {
-			h, _ := c.Index.Head()
-			e.SetLocalSafe(&c.ID, h)
-		}
-		start := time.Now()
-		e.Resolve()
-		elapsed += time.Since(start)
-		// Every timestamp up to the lowest cross-safe head is cross-safe on all chains.
-		low := uint64(1<<64 - 1)
-		for _, c := range cs {
-			h, _ := c.Index.Head()
-			got, ok, _ := e.Head(&c.ID, safety.Safe)
-			if !ok || got != h {
-				b.Fatalf("chain %s safe at %d, want %d", c.ID.Dec(), got.Number, h.Number)
-			}
-			low = min(low, got.Number)
-		}
+		took, low := resolveFromScratch(b, cs, verifier)
+		elapsed += took
 		done += low + 1 // blocks 0…low
 	}
 	b.ReportMetric(float64(done)/elapsed.Seconds(), "timestamps/s")

@@ -3,6 +3,7 @@ package crosssafety
 import (
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -14,6 +15,7 @@ import (
 	"github.com/xgeth/xgeth/interop/depset"
 	"github.com/xgeth/xgeth/interop/logindex"
 	"github.com/xgeth/xgeth/interop/message"
+	"github.com/xgeth/xgeth/interop/safety"
 )
 
 // The test world: chains 901, 902, 903 (A, B, C), interop active from genesis, 2 s blocks
@@ -65,9 +67,16 @@ func newWorld(t testing.TB, chains ...uint256.Int) *world {
 	if len(chains) == 0 {
 		chains = []uint256.Int{chainA, chainB}
 	}
+	return newWorldOf(t, chains, blockTime, (*world).add)
+}
+
+// newWorldOf is a world of chains with block time bt whose first two blocks (genesis and the
+// activation block, no executing messages) are appended by first.
+func newWorldOf(t testing.TB, chains []uint256.Int, bt uint64, first func(w *world, chain uint256.Int, logs ...entry) logindex.BlockRef) *world {
+	t.Helper()
 	var dc []depset.Chain
 	for _, id := range chains {
-		dc = append(dc, depset.Chain{ID: id, ActivationTime: genesis, BlockTime: blockTime})
+		dc = append(dc, depset.Chain{ID: id, ActivationTime: genesis, BlockTime: bt})
 	}
 	set, err := depset.New(dc, 0)
 	if err != nil {
@@ -82,13 +91,40 @@ func newWorld(t testing.TB, chains ...uint256.Int) *world {
 		}
 		w.idx[id] = x
 		indexes[id] = x
-		// Genesis and the activation block: no executing messages.
-		w.add(id)
-		w.add(id)
+		first(w, id)
+		first(w, id)
 	}
 	w.checker = checker.New(set, indexes, checker.Config{Logger: log.NewLogger(log.DiscardHandler())})
 	w.open()
 	return w
+}
+
+// resolveFromScratch runs a new engine over cs with every local-safe label at the index
+// head, checks that every chain ends cross-safe at its head, and returns the time spent in
+// Resolve and the lowest cross-safe head (every timestamp up to it is cross-safe on all).
+func resolveFromScratch(b *testing.B, cs []Chain, v Verifier) (time.Duration, uint64) {
+	b.Helper()
+	e, err := New(Config{Chains: cs, Verifier: v, DB: memorydb.New(), Logger: log.NewLogger(log.DiscardHandler())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range cs {
+		h, _ := c.Index.Head()
+		e.SetLocalSafe(&c.ID, h)
+	}
+	start := time.Now()
+	e.Resolve()
+	elapsed := time.Since(start)
+	low := uint64(1<<64 - 1)
+	for _, c := range cs {
+		h, _ := c.Index.Head()
+		got, ok, _ := e.Head(&c.ID, safety.Safe)
+		if !ok || got != h {
+			b.Fatalf("chain %s safe at %d, want %d", c.ID.Dec(), got.Number, h.Number)
+		}
+		low = min(low, got.Number)
+	}
+	return elapsed, low
 }
 
 // open (re)opens the engine over the world's database.
