@@ -1,6 +1,7 @@
 package devnet_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,18 @@ func TestClusterOwnSetsOverRPC(t *testing.T) {
 		cfg.ChainIDs, cfg.Cluster = []uint64{901, 902, 903}, g
 	})
 	user := d.Accounts[0]
+
+	// interop_devnetConfig tells an app each chain's set and transitive set.
+	var dc devnet.DevnetConfig
+	cl := mustDial(ctx, t, d.Chains[1].HTTPEndpoint())
+	defer cl.Close()
+	if err := cl.CallContext(ctx, &dc, "interop_devnetConfig"); err != nil {
+		t.Fatal(err)
+	}
+	if len(dc.Chains) != 3 || !slices.Equal(dc.Chains[1].DependencySet, []uint64{901}) || !slices.Equal(dc.Chains[1].TransitiveSet, []uint64{901, 903}) ||
+		!slices.Equal(dc.Chains[0].DependencySet, []uint64{902, 903}) {
+		t.Fatalf("devnet config sets: %+v", dc.Chains)
+	}
 
 	target := deployTarget(ctx, t, cs[0], user, true)
 	ok, _ := sendL2ToL2(ctx, t, cs[1], 902, user, 901, target, []byte("902 to 901"))

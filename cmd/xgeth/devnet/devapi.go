@@ -10,6 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/cluster"
 	"github.com/xgeth/xgeth/interop/message"
 	"github.com/xgeth/xgeth/interop/rpcapi"
 	"github.com/xgeth/xgeth/interop/rpcerr"
@@ -145,6 +147,10 @@ type DevnetChain struct {
 	InteropRPC string `json:"interopRpc"`
 	AuthRPC    string `json:"authRpc"`
 	Port       int    `json:"port"`
+	// DependencySet are the chains it accepts messages from (besides itself); TransitiveSet
+	// adds theirs, and so on: what its blocks' cross-safety depends on.
+	DependencySet []uint64 `json:"dependencySet"`
+	TransitiveSet []uint64 `json:"transitiveSet"`
 }
 
 // DevnetAccount is a prefunded account with its well-known key.
@@ -194,7 +200,13 @@ func (d *Devnet) devnetConfig() *DevnetConfig {
 		cfg.AdminRPC = ms.admin.endpoint()
 	}
 	for _, c := range d.Chains {
-		cfg.Chains = append(cfg.Chains, DevnetChain{ChainID: c.ID, RPC: c.HTTPEndpoint(), WS: c.WSEndpoint(), InteropRPC: c.InteropEndpoint(), AuthRPC: c.AuthEndpoint(), Port: urlPort(c.HTTPEndpoint())})
+		dc := DevnetChain{ChainID: c.ID, RPC: c.HTTPEndpoint(), WS: c.WSEndpoint(), InteropRPC: c.InteropEndpoint(), AuthRPC: c.AuthEndpoint(), Port: urlPort(c.HTTPEndpoint()),
+			DependencySet: []uint64{}, TransitiveSet: []uint64{}}
+		if g := d.clusterOrMesh(); g != nil {
+			id := uint256.NewInt(c.ID)
+			dc.DependencySet, dc.TransitiveSet = uint64s(g.Direct(id)), uint64s(g.Transitive(id))
+		}
+		cfg.Chains = append(cfg.Chains, dc)
 		cfg.GenesisTime = c.Eth.BlockChain().Genesis().Time()
 	}
 	for _, a := range d.Accounts {
@@ -217,4 +229,32 @@ func urlPort(endpoint string) int {
 func isJSONNull(raw json.RawMessage) bool {
 	t := bytes.TrimSpace(raw)
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}
+
+// clusterOrMesh is the devnet's cluster: Config.Cluster, or the full mesh of its chains.
+func (d *Devnet) clusterOrMesh() *cluster.Graph {
+	if d.cluster != nil {
+		return d.cluster
+	}
+	var ids []uint256.Int
+	for _, c := range d.Chains {
+		ids = append(ids, *uint256.NewInt(c.ID))
+	}
+	g, err := cluster.FullMesh(ids)
+	if err != nil {
+		return nil
+	}
+	return g
+}
+
+// uint64s are chain IDs as plain numbers (devnet chain IDs fit; a larger one, which only a
+// remote chain of a dependency-set file can have, is left out).
+func uint64s(ids []uint256.Int) []uint64 {
+	out := make([]uint64, 0, len(ids))
+	for i := range ids {
+		if ids[i].IsUint64() {
+			out = append(out, ids[i].Uint64())
+		}
+	}
+	return out
 }

@@ -500,7 +500,8 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(dc.Chains) != 2 || dc.Chains[1].RPC != d.Chains[1].HTTPEndpoint() || dc.Relayer != devnet.Relayer.Address || len(dc.Accounts) != 10 ||
-		dc.Accounts[0].PrivateKey != d.Accounts[0].KeyHex() || dc.Predeploys["L2ToL2CrossDomainMessenger"] != xparams.L2ToL2CrossDomainMessengerAddress || dc.AdminRPC != d.AdminEndpoint() {
+		dc.Accounts[0].PrivateKey != d.Accounts[0].KeyHex() || dc.Predeploys["L2ToL2CrossDomainMessenger"] != xparams.L2ToL2CrossDomainMessengerAddress || dc.AdminRPC != d.AdminEndpoint() ||
+		!slices.Equal(dc.Chains[0].DependencySet, []uint64{902}) || !slices.Equal(dc.Chains[1].TransitiveSet, []uint64{901}) {
 		t.Fatalf("devnet config %+v", dc)
 	}
 }
