@@ -1,0 +1,135 @@
+package crosssafety
+
+import (
+	"testing"
+
+	"github.com/holiman/uint256"
+	"github.com/xgeth/xgeth/interop/checker"
+	"github.com/xgeth/xgeth/interop/logindex"
+)
+
+// FuzzEngineInvariants drives three chains through random blocks (plain, executing valid
+// or broken messages of any chain and height), reorgs and local-safe labels, resolving in
+// between, and checks after each resolution what must hold whatever the history:
+//   - cross-unsafe and cross-safe heads are blocks the index has (canonical), cross-safe is
+//     at or below cross-unsafe and the local-safe label, finalized at or below cross-safe;
+//   - every block at or below a level's head passes the checker and names only blocks at or
+//     below that level's head of their chain (safety is closed under dependencies);
+//   - no block at or below cross-unsafe is denied.
+func FuzzEngineInvariants(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0x0a, 4, 0, 3, 0, 3, 1, 4, 0})
+	f.Add([]byte{1, 0x13, 1, 0x81, 4, 0, 2, 0, 4, 0, 3, 5, 4, 0})
+	f.Add([]byte{0, 1, 0, 2, 1, 0x04, 1, 0x25, 4, 0, 3, 0, 3, 1, 3, 2, 4, 0, 2, 1, 4, 0})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		if len(ops) > 128 {
+			ops = ops[:128]
+		}
+		chains := []uint256.Int{chainA, chainB, chainC}
+		w := newWorld(t, chains...)
+		headOf := func(c uint256.Int) uint64 { h, _ := w.idx[c].Head(); return h.Number }
+		back := func(c uint256.Int, k uint64) uint64 { return max(headOf(c), k) - k }
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%5, uint64(ops[i+1])
+			c := chains[arg%3]
+			switch op {
+			case 0:
+				w.add(c)
+			case 1:
+				y := chains[(arg/3)%3]
+				e := execOf(y, max(back(y, (arg/9)%3), 1), uint32(arg%2))
+				e.bad = arg&0x80 != 0
+				w.add(c, plain(), e)
+			case 2:
+				if n := back(c, (arg/3)%3); n >= 2 {
+					w.replace(c, n)
+				}
+			case 3:
+				w.engine.SetLocalSafe(&c, w.ref(c, back(c, (arg/3)%4)))
+			case 4:
+				w.resolve()
+				checkInvariants(t, w, chains)
+			}
+		}
+		w.resolve()
+		checkInvariants(t, w, chains)
+	})
+}
+
+func checkInvariants(t *testing.T, w *world, chains []uint256.Int) {
+	t.Helper()
+	heads := map[uint256.Int]Heads{}
+	for _, c := range chains {
+		hs, err := w.engine.Heads(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heads[c] = hs
+		canonical := func(level string, r *logindex.BlockRef) {
+			if r == nil {
+				return
+			}
+			got, err := w.idx[c].BlockRef(r.Number)
+			if err != nil || got.Hash != r.Hash {
+				t.Fatalf("chain %s %s head %d is not the indexed block (%v)", c.Dec(), level, r.Number, err)
+			}
+		}
+		canonical("cross-unsafe", hs.CrossUnsafe)
+		canonical("cross-safe", hs.CrossSafe)
+		if hs.CrossSafe != nil {
+			if hs.CrossUnsafe == nil || hs.CrossSafe.Number > hs.CrossUnsafe.Number {
+				t.Fatalf("chain %s cross-safe %d above cross-unsafe %v", c.Dec(), hs.CrossSafe.Number, hs.CrossUnsafe)
+			}
+			if hs.LocalSafe == nil || hs.CrossSafe.Number > hs.LocalSafe.Number {
+				t.Fatalf("chain %s cross-safe %d above local-safe %v", c.Dec(), hs.CrossSafe.Number, hs.LocalSafe)
+			}
+		}
+		if hs.Finalized != nil && (hs.CrossSafe == nil || hs.Finalized.Number > hs.CrossSafe.Number) {
+			t.Fatalf("chain %s finalized %d above cross-safe %v", c.Dec(), hs.Finalized.Number, hs.CrossSafe)
+		}
+	}
+	level := func(hs Heads, safe bool) *logindex.BlockRef {
+		if safe {
+			return hs.CrossSafe
+		}
+		return hs.CrossUnsafe
+	}
+	for _, safe := range []bool{false, true} {
+		for _, c := range chains {
+			top := level(heads[c], safe)
+			if top == nil {
+				continue
+			}
+			first, _ := w.idx[c].First()
+			for n := first.Number; n <= top.Number; n++ {
+				ref, err := w.idx[c].BlockRef(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				msgs, err := w.idx[c].ExecMsgs(n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !safe {
+					if d, _ := w.engine.IsDenied(&c, n, ref.Hash); d {
+						t.Fatalf("chain %s block %d is cross-unsafe and denied", c.Dec(), n)
+					}
+					if len(msgs) > 0 {
+						if v := w.checker.VerifyBlockExecMsgs(&c, &logindex.Block{BlockRef: ref, ExecMsgs: msgs}); v.Status != checker.Valid {
+							t.Fatalf("chain %s block %d is cross-unsafe but its messages are not valid: %v", c.Dec(), n, v.Err)
+						}
+					}
+				}
+				for _, m := range msgs {
+					id := &m.Msg.Identifier
+					if id.ChainID == c && id.BlockNumber == n {
+						continue
+					}
+					dep := level(heads[id.ChainID], safe)
+					if dep == nil || dep.Number < id.BlockNumber {
+						t.Fatalf("chain %s block %d (safe=%v) executes block %d of chain %s, whose head there is %v", c.Dec(), n, safe, id.BlockNumber, id.ChainID.Dec(), dep)
+					}
+				}
+			}
+		}
+	}
+}
