@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
+	"github.com/dop251/goja"
 	"github.com/ethereum/go-ethereum/cmd/utils"
 	"github.com/ethereum/go-ethereum/console"
 	"github.com/ethereum/go-ethereum/rpc"
@@ -78,7 +80,6 @@ func runConsole(ctx *cli.Context, client *rpc.Client, opts consoleOptions) error
 		DataDir: opts.dataDir,
 		DocRoot: ctx.String(utils.JSpathFlag.Name),
 		Client:  client,
-		Preload: utils.MakeConsolePreloads(ctx),
 	})
 	if err != nil {
 		return fmt.Errorf("failed to start the JavaScript console: %w", err)
@@ -88,6 +89,13 @@ func runConsole(ctx *cli.Context, client *rpc.Client, opts consoleOptions) error
 	defer bindings.Close()
 	if err := installInterop(c, bindings, opts.endpoints); err != nil {
 		return fmt.Errorf("failed to start the JavaScript console: %w", err)
+	}
+	// --preload scripts run after the interop object exists, so they can use it (geth's
+	// console would run them before anything of ours is defined).
+	for _, path := range utils.MakeConsolePreloads(ctx) {
+		if err := preload(c, path); err != nil {
+			return fmt.Errorf("failed to start the JavaScript console: %w", err)
+		}
 	}
 	if script := ctx.String(utils.ExecFlag.Name); script != "" {
 		c.Evaluate(script)
@@ -102,5 +110,24 @@ func runConsole(ctx *cli.Context, client *rpc.Client, opts consoleOptions) error
 	c.Welcome()
 	fmt.Println("interop: cross-chain helpers, see interop.help()")
 	c.Interactive()
+	return nil
+}
+
+// preload runs the JavaScript file at path on the console's runtime, as geth's --preload.
+func preload(c *console.Console, path string) error {
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	c.Do(func(vm *goja.Runtime) {
+		if _, err = vm.RunScript(path, string(code)); err != nil {
+			if ex, ok := err.(*goja.Exception); ok {
+				err = errors.New(ex.String())
+			}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
 	return nil
 }

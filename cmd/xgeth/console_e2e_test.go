@@ -141,6 +141,25 @@ func TestConsoleAttachStdin(t *testing.T) {
 	if err != nil || strings.TrimSpace(out) != "10" {
 		t.Fatalf("attach --exec eth.accounts.length: %v, %q", err, out)
 	}
+	// --preload scripts see the interop object; a failing one stops the console with its
+	// file named.
+	dir := t.TempDir()
+	script := filepath.Join(dir, "chains.js")
+	if err := os.WriteFile(script, []byte("var chains = interop.status().length;\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runXgeth(t, "attach", "--datadir", datadir, "--preload", script, "--exec", "'chains=' + chains", urls["902"])
+	if err != nil || !strings.Contains(out, "chains=2") {
+		t.Fatalf("attach --preload using interop: %v, %q", err, out)
+	}
+	broken := filepath.Join(dir, "broken.js")
+	if err := os.WriteFile(broken, []byte("interop.noSuchHelper();\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = runXgeth(t, "attach", "--datadir", datadir, "--preload", broken, "--exec", "1", urls["902"])
+	if err == nil || !strings.Contains(out, "broken.js") {
+		t.Fatalf("attach --preload with a failing script: %v, %q", err, out)
+	}
 
 	cmd, buf := xgethProcess("attach", "--datadir", datadir, urls["901"])
 	cmd.Stdin = strings.NewReader(strings.Join([]string{
