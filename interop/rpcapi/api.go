@@ -36,6 +36,10 @@ type ChainStatus struct {
 	Blocks      hexutil.Uint64  `json:"blocks"`
 	Logs        hexutil.Uint64  `json:"logs"`
 	Bytes       hexutil.Uint64  `json:"bytes"`
+	// DependencySet are the chains whose messages this chain accepts (itself left out);
+	// TransitiveSet adds theirs, and so on: what its cross-safety depends on.
+	DependencySet []*hexutil.Big `json:"dependencySet"`
+	TransitiveSet []*hexutil.Big `json:"transitiveSet"`
 }
 
 // BlockRef is a block in JSON-RPC form.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/ethdb/memorydb"
 	"github.com/holiman/uint256"
 	"github.com/xgeth/xgeth/interop/accesslist"
@@ -47,8 +48,22 @@ func TestServiceFollowsReachableTransitiveSet(t *testing.T) {
 	waitFor(t, "both chains indexed", func() bool {
 		return statusOf(t, s, 901).LocalUnsafe != nil && statusOf(t, s, 902).LocalUnsafe != nil
 	})
-	if n := len(s.InteropStatus()); n != 2 {
-		t.Fatalf("status lists %d chains, want the 2 followed", n)
+	status := s.InteropStatus()
+	if len(status) != 2 {
+		t.Fatalf("status lists %d chains, want the 2 followed", len(status))
+	}
+	// interop_status gives each followed chain's own set and transitive set.
+	nums := func(bs []*hexutil.Big) (out []uint64) {
+		for _, b := range bs {
+			out = append(out, b.ToInt().Uint64())
+		}
+		return out
+	}
+	if d, tr := nums(status[0].DependencySet), nums(status[0].TransitiveSet); !slices.Equal(d, []uint64{902}) || !slices.Equal(tr, []uint64{902, 903}) {
+		t.Fatalf("901: dependency set %v, transitive set %v", d, tr)
+	}
+	if d, tr := nums(status[1].DependencySet), nums(status[1].TransitiveSet); !slices.Equal(d, []uint64{901, 903}) || !slices.Equal(tr, []uint64{901, 903}) {
+		t.Fatalf("902: dependency set %v, transitive set %v", d, tr)
 	}
 	for _, cs := range s.InteropSafety() {
 		var got []uint64

@@ -325,7 +325,16 @@ func (s *Service) InteropStatus() []rpcapi.ChainStatus {
 			st.Oldest = refJSON(stats.First)
 		}
 		st.Blocks, st.Logs, st.Bytes = hexutil.Uint64(stats.Blocks), hexutil.Uint64(stats.Logs), hexutil.Uint64(stats.Bytes)
+		st.DependencySet, st.TransitiveSet = bigs(s.cluster.Direct(&id)), bigs(s.cluster.Transitive(&id))
 		out = append(out, st)
+	}
+	return out
+}
+
+func bigs(ids []uint256.Int) []*hexutil.Big {
+	out := make([]*hexutil.Big, len(ids))
+	for i := range ids {
+		out[i] = (*hexutil.Big)(ids[i].ToBig())
 	}
 	return out
 }
