@@ -28,8 +28,9 @@ import (
 // it follows 903 too, through 902's set, as it follows 902. Z runs 904 (accepts 902) from a
 // file that gives 903 no endpoint: it cannot see 903.
 //
-// A message 903 → 902 is executed on 902, and 901 executes a log of that 902 block. Y admits
-// it only because it indexes 903 (902's block is cross-unsafe on Y only once 903's is), and
+// A message 903 → 902 is executed on 902, and 901 executes a log of that 902 block (901's pool
+// refuses 903's own log: Y indexes 903 but 901 does not accept it). Y admits 901's message
+// only because it indexes 903 (902's block is cross-unsafe on Y only once 903's is), and
 // 901's block is cross-safe on Y only once 903's block is local-safe. Z never makes 902's
 // block cross-unsafe, says why in interop_safety, and denies nothing.
 func TestFollowsChainReachedOnlyThroughAnother(t *testing.T) {
@@ -147,6 +148,13 @@ func TestFollowsChainReachedOnlyThroughAnother(t *testing.T) {
 		t.Fatal("901's executing transaction reverted")
 	}
 	eBlock, aBlock := rE.BlockNumber.Uint64(), rA.BlockNumber.Uint64()
+
+	// Y indexes 903 for 902's sake, but 901 does not accept 903: its pool refuses 903's log
+	// as from a chain outside its set.
+	txE := signTx(ctx, t, c901, y.Accounts[3], &inbox, event.EncodeValidateMessage(&msgE), al, 200_000)
+	if err := c901.SendTransaction(ctx, txE); err == nil || !strings.Contains(err.Error(), "chain 903 is not in the dependency set of chain 901") {
+		t.Fatalf("901's pool took a message of 903, which it indexes but does not accept: %v", err)
+	}
 
 	// Y: 901's block becomes cross-safe, and never before 903's block is local-safe there.
 	// interop_safety reads chains in ascending order and labels only grow, so 903's label in
