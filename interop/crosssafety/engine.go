@@ -252,6 +252,17 @@ func (e *Engine) rebuildRecords(c *chainState) {
 		}
 		c.recs = append(c.recs, record{ref: ref, deps: e.depsOf(msgs)})
 	}
+	// The index may have reorged below cross-safe while the node was down: then the top
+	// records are not the blocks that were promoted, and a rewind must not stop at them.
+	// The stored head's parent hash vouches for the blocks below it, if the index still has
+	// that parent; deeper than that nothing is known, and the rewind goes to finalized.
+	if n := len(c.recs); n > 0 && c.recs[n-1].ref.Hash != c.crossSafe.ref.Hash {
+		if n >= 2 && c.recs[n-2].ref.Hash == c.crossSafe.ref.ParentHash {
+			c.recs = c.recs[:n-1]
+		} else {
+			c.recs = nil
+		}
+	}
 }
 
 func (c *chainState) addDenial(d Denial) {
@@ -486,12 +497,34 @@ func (e *Engine) Resolve() (applied []Decision, wait Decision) {
 			e.mu.Unlock()
 			return applied, d
 		}
+		before := e.headsOf(&d)
 		if err := e.apply(&d); err != nil {
 			e.log.Error("Safety decision not applied", "decision", d.String(), "err", err)
 			return applied, Decision{Kind: Wait, Reason: "store failure: " + err.Error()}
 		}
 		applied = append(applied, d)
+		if (d.Kind == Advance || d.Kind == Rewind) && slices.Equal(e.headsOf(&d), before) {
+			// A decision that moves nothing would be taken again forever: a bug, never an
+			// answer. Wait for the next change of the data instead of spinning.
+			e.log.Error("Safety decision changed nothing, waiting for new data", "decision", d.String())
+			return applied, Decision{Kind: Wait, Reason: "decision changed nothing: " + d.String()}
+		}
 	}
+}
+
+// headsOf are the level heads (cross-unsafe, cross-safe, finalized) of the chains d names,
+// to tell whether applying d moved anything.
+func (e *Engine) headsOf(d *Decision) []head {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]head, 0, 3*len(d.Heads))
+	for _, x := range d.Heads {
+		if i, ok := e.byID[x.Chain]; ok {
+			c := e.chains[i]
+			out = append(out, c.crossUnsafe, c.crossSafe, c.finalized)
+		}
+	}
+	return out
 }
 
 func (e *Engine) takeInputs() {

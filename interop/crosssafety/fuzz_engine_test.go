@@ -9,17 +9,21 @@ import (
 )
 
 // FuzzEngineInvariants drives three chains through random blocks (plain, executing valid
-// or broken messages of any chain and height), reorgs and local-safe labels, resolving in
-// between, and checks after each resolution what must hold whatever the history:
+// or broken messages of any chain and height), reorgs, local-safe and local-finalized labels
+// and restarts of the engine, resolving in between, and checks after each resolution what must hold whatever the history:
 //   - cross-unsafe and cross-safe heads are blocks the index has (canonical), cross-safe is
-//     at or below cross-unsafe and the local-safe label, finalized at or below cross-safe;
+//     at or below cross-unsafe and the local-safe label (once one is known after a restart,
+//     and unless the label is below finalized, which is ignored), finalized at or below
+//     cross-safe;
 //   - every block at or below a level's head passes the checker and names only blocks at or
-//     below that level's head of their chain (safety is closed under dependencies);
+//     below that level's head of their chain (safety is closed under dependencies), except
+//     finalized blocks, which are frozen (see below);
 //   - no block at or below cross-unsafe is denied.
 func FuzzEngineInvariants(f *testing.F) {
 	f.Add([]byte{0, 0, 1, 0x0a, 4, 0, 3, 0, 3, 1, 4, 0})
 	f.Add([]byte{1, 0x13, 1, 0x81, 4, 0, 2, 0, 4, 0, 3, 5, 4, 0})
 	f.Add([]byte{0, 1, 0, 2, 1, 0x04, 1, 0x25, 4, 0, 3, 0, 3, 1, 3, 2, 4, 0, 2, 1, 4, 0})
+	f.Add([]byte{0, 0, 0, 0, 1, 0x01, 3, 0, 3, 1, 4, 0, 5, 0, 5, 1, 4, 0, 6, 0, 4, 0, 2, 0, 4, 0})
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		if len(ops) > 128 {
 			ops = ops[:128]
@@ -29,7 +33,7 @@ func FuzzEngineInvariants(f *testing.F) {
 		headOf := func(c uint256.Int) uint64 { h, _ := w.idx[c].Head(); return h.Number }
 		back := func(c uint256.Int, k uint64) uint64 { return max(headOf(c), k) - k }
 		for i := 0; i+1 < len(ops); i += 2 {
-			op, arg := ops[i]%5, uint64(ops[i+1])
+			op, arg := ops[i]%7, uint64(ops[i+1])
 			c := chains[arg%3]
 			switch op {
 			case 0:
@@ -40,7 +44,9 @@ func FuzzEngineInvariants(f *testing.F) {
 				e.bad = arg&0x80 != 0
 				w.add(c, plain(), e)
 			case 2:
-				if n := back(c, (arg/3)%3); n >= 2 {
+				// Chains never reorg at or below finalized (the engine halts such a chain's
+				// safety on purpose), so neither do these.
+				if n := back(c, (arg/3)%3); n >= 2 && int64(n) > w.head(c, "finalized") {
 					w.replace(c, n)
 				}
 			case 3:
@@ -48,6 +54,12 @@ func FuzzEngineInvariants(f *testing.F) {
 			case 4:
 				w.resolve()
 				checkInvariants(t, w, chains)
+			case 5:
+				w.engine.SetLocalFinalized(&c, w.ref(c, back(c, 2+(arg/3)%4)))
+			case 6:
+				// A restart: the engine reopens from what it stored (cross-safe, finalized,
+				// the deny list) and catches up; the labels come again from the consensus side.
+				w.open()
 			}
 		}
 		w.resolve()
@@ -79,7 +91,10 @@ func checkInvariants(t *testing.T, w *world, chains []uint256.Int) {
 			if hs.CrossUnsafe == nil || hs.CrossSafe.Number > hs.CrossUnsafe.Number {
 				t.Fatalf("chain %s cross-safe %d above cross-unsafe %v", c.Dec(), hs.CrossSafe.Number, hs.CrossUnsafe)
 			}
-			if hs.LocalSafe == nil || hs.CrossSafe.Number > hs.LocalSafe.Number {
+			// After a restart cross-safe is the stored head until the label comes again; a
+			// label below finalized is ignored (finalized never goes back).
+			belowFinal := hs.LocalSafe != nil && hs.Finalized != nil && hs.LocalSafe.Number < hs.Finalized.Number
+			if hs.LocalSafe != nil && !belowFinal && hs.CrossSafe.Number > hs.LocalSafe.Number {
 				t.Fatalf("chain %s cross-safe %d above local-safe %v", c.Dec(), hs.CrossSafe.Number, hs.LocalSafe)
 			}
 		}
@@ -108,6 +123,15 @@ func checkInvariants(t *testing.T, w *world, chains []uint256.Int) {
 				msgs, err := w.idx[c].ExecMsgs(n)
 				if err != nil {
 					t.Fatal(err)
+				}
+				// A finalized block stays, whatever happens to its dependencies later: the
+				// fuzzer's inputs are per chain and may reorg or take back (labels) what
+				// another chain's finalized block depends on, which chains deriving from one
+				// L1 cannot; or a restart after a deep reorg may forget that a dependency was
+				// cross-safe (an underclaim until its next label). Its dependencies were
+				// checked when it became cross-safe.
+				if fin := heads[c].Finalized; fin != nil && n <= fin.Number {
+					continue
 				}
 				if !safe {
 					if d, _ := w.engine.IsDenied(&c, n, ref.Hash); d {

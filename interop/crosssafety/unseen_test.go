@@ -98,3 +98,35 @@ func TestStaleLocalSafeLabelAboveCrossUnsafe(t *testing.T) {
 	w.resolve()
 	wantHead(t, w, chainA, "safe", 5)
 }
+
+// A reorg below cross-safe while the node is down: on restart the engine must not take the
+// new blocks at those heights for the promoted ones. It rewinds to what is still canonical
+// and promotes the new blocks again (it used to rewind to the same height forever).
+func TestRestartAfterReorgBelowCrossSafe(t *testing.T) {
+	w := newWorld(t, chainA)
+	w.upTo(chainA, 4)
+	w.engine.SetLocalSafe(&chainA, w.ref(chainA, 4))
+	w.resolve()
+	wantHead(t, w, chainA, "safe", 4)
+	old3 := w.ref(chainA, 3)
+
+	w.replace(chainA, 3) // while down: A3 and A4 gone, a new A3
+	w.add(chainA)        // and a new A4
+	w.open()
+	ds := w.resolve()
+	if len(ds) == 0 || ds[0].Kind != Rewind {
+		t.Fatalf("first decision after the restart: %s, want a rewind", kinds(ds))
+	}
+	// Nothing above the fork point stays cross-safe (the engine cannot tell which of the
+	// blocks it re-reads were promoted, so it may start cross-safe over from scratch).
+	if hs, _ := w.engine.Heads(&chainA); (hs.CrossSafe != nil && hs.CrossSafe.Number > 2) || hs.CrossUnsafe.Hash == old3.Hash {
+		t.Fatalf("after the restart: cross-safe %v, cross-unsafe %v", hs.CrossSafe, hs.CrossUnsafe)
+	}
+	wantHead(t, w, chainA, "cross-unsafe", 4) // the new blocks, promoted again
+	w.engine.SetLocalSafe(&chainA, w.ref(chainA, 4))
+	w.resolve()
+	wantHead(t, w, chainA, "safe", 4)
+	if hs, _ := w.engine.Heads(&chainA); hs.CrossSafe.Hash != w.ref(chainA, 4).Hash {
+		t.Fatal("cross-safe is not the new A4")
+	}
+}
