@@ -60,6 +60,22 @@ type world struct {
 	checker *checker.Checker
 	engine  *Engine
 	salt    map[uint256.Int]byte // fork salt of each chain's next blocks
+	// follow, when set, are the chains the engine runs over (the others are indexed but
+	// unseen by the node: see unseeChains).
+	follow []uint256.Int
+}
+
+// unseeChains makes the node see only the chains follow: a new checker without the others'
+// indexes (they stay in the dependency set) and an engine over follow alone.
+func (w *world) unseeChains(follow ...uint256.Int) {
+	w.t.Helper()
+	w.follow = follow
+	indexes := checker.IndexSet{}
+	for _, id := range follow {
+		indexes[id] = w.idx[id]
+	}
+	w.checker = checker.New(w.set, indexes, checker.Config{Logger: log.NewLogger(log.DiscardHandler())})
+	w.open()
 }
 
 func newWorld(t testing.TB, chains ...uint256.Int) *world {
@@ -130,9 +146,13 @@ func resolveFromScratch(b *testing.B, cs []Chain, v Verifier) (time.Duration, ui
 // open (re)opens the engine over the world's database.
 func (w *world) open() {
 	w.t.Helper()
+	ids := w.follow
+	if ids == nil {
+		ids = w.set.ChainIDs()
+	}
 	var cs []Chain
-	for _, c := range w.set.Chains() {
-		cs = append(cs, Chain{ID: c.ID, Index: w.idx[c.ID]})
+	for _, id := range ids {
+		cs = append(cs, Chain{ID: id, Index: w.idx[id]})
 	}
 	e, err := New(Config{Chains: cs, Verifier: w.checker, DB: w.db, Logger: log.NewLogger(log.DiscardHandler())})
 	if err != nil {
