@@ -175,11 +175,11 @@ func sorted(ids []ID) []ID {
 	return ids
 }
 
-// IDList writes chain IDs in decimal, comma-separated ("" for none), for logs and errors.
+// IDList writes chain IDs in decimal, as "902, 903" ("" for none), for logs and errors.
 func IDList(ids []ID) string {
 	s := make([]string, len(ids))
 	for i := range ids {
 		s[i] = ids[i].Dec()
 	}
-	return strings.Join(s, ",")
+	return strings.Join(s, ", ")
 }

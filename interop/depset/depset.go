@@ -363,13 +363,7 @@ func (s *Set) Cluster() *cluster.Graph { return s.graph }
 func (s *Set) PerChain() bool { return s.sets != nil }
 
 // IDList is the members' chain IDs in decimal, comma-separated, for messages.
-func (s *Set) IDList() string {
-	ids := make([]string, len(s.chains))
-	for i := range s.chains {
-		ids[i] = s.chains[i].ID.Dec()
-	}
-	return strings.Join(ids, ", ")
-}
+func (s *Set) IDList() string { return cluster.IDList(s.ChainIDs()) }
 
 // Equal reports whether two sets have the same members with the same fields and the same
 // effective expiry window.

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -514,9 +513,5 @@ func idList(ids []uint256.Int) string {
 	if len(ids) == 0 {
 		return "(none)"
 	}
-	parts := make([]string, len(ids))
-	for i := range ids {
-		parts[i] = ids[i].Dec()
-	}
-	return strings.Join(parts, ", ")
+	return cluster.IDList(ids)
 }
