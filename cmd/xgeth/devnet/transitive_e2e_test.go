@@ -131,8 +131,7 @@ func TestFollowsChainReachedOnlyThroughAnother(t *testing.T) {
 	msgE, rE := emit(ctx, t, c903, x.Accounts[0], emitter, 903, "through 902")
 	waitIndexed(ctx, t, x.Chains[0], 903, rE.BlockNumber.Uint64())
 	inbox := xparams.CrossL2InboxAddress
-	al := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msgE.Identifier, msgE.MsgHash)})
-	rD := sendTx(ctx, t, c902, x.Accounts[1], &inbox, event.EncodeValidateMessage(&msgE), al, 200_000)
+	rD := sendTx(ctx, t, c902, x.Accounts[1], &inbox, event.EncodeValidateMessage(&msgE), accessListOf(&msgE), 200_000)
 	if rD.Status != types.ReceiptStatusSuccessful || len(rD.Logs) != 1 {
 		t.Fatalf("902's executing transaction: status %d, %d logs", rD.Status, len(rD.Logs))
 	}
@@ -142,8 +141,7 @@ func TestFollowsChainReachedOnlyThroughAnother(t *testing.T) {
 	}
 	msgD := message.OfLog(rD.Logs[0], hD.Time, uint256.NewInt(902))
 	waitIndexed(ctx, t, y.Chains[0], 902, rD.BlockNumber.Uint64()) // needs 903 on Y
-	alD := accesslist.TxAccessList([]accesslist.Access{accesslist.FromMessage(&msgD.Identifier, msgD.MsgHash)})
-	rA := sendTx(ctx, t, c901, y.Accounts[2], &inbox, event.EncodeValidateMessage(&msgD), alD, 200_000)
+	rA := sendTx(ctx, t, c901, y.Accounts[2], &inbox, event.EncodeValidateMessage(&msgD), accessListOf(&msgD), 200_000)
 	if rA.Status != types.ReceiptStatusSuccessful {
 		t.Fatal("901's executing transaction reverted")
 	}
@@ -151,7 +149,7 @@ func TestFollowsChainReachedOnlyThroughAnother(t *testing.T) {
 
 	// Y indexes 903 for 902's sake, but 901 does not accept 903: its pool refuses 903's log
 	// as from a chain outside its set.
-	txE := signTx(ctx, t, c901, y.Accounts[3], &inbox, event.EncodeValidateMessage(&msgE), al, 200_000)
+	txE := signTx(ctx, t, c901, y.Accounts[3], &inbox, event.EncodeValidateMessage(&msgE), accessListOf(&msgE), 200_000)
 	if err := c901.SendTransaction(ctx, txE); err == nil || !strings.Contains(err.Error(), "chain 903 is not in the dependency set of chain 901") {
 		t.Fatalf("901's pool took a message of 903, which it indexes but does not accept: %v", err)
 	}
